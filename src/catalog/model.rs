@@ -1,0 +1,257 @@
+//! The catalog's resources, as checked by the loader. String values are kept as written
+//! (with `${VAR}` references unexpanded), so printing a resource never prints a secret.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A loaded and checked catalog.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// The file it came from; `None` for the embedded default.
+    pub path: Option<PathBuf>,
+    pub volumes: BTreeMap<String, VolumeDef>,
+    pub tables: BTreeMap<String, TableDef>,
+    pub tokenizers: BTreeMap<String, TokenizerDef>,
+    pub models: BTreeMap<String, ModelDef>,
+    pub validators: BTreeMap<String, ValidatorDef>,
+    pub servers: BTreeMap<String, ServerDef>,
+    pub pipelines: BTreeMap<String, PipelineDef>,
+}
+
+/// The kinds of resource a catalog names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ResourceKind {
+    Volume,
+    Table,
+    Tokenizer,
+    Model,
+    Validator,
+    Server,
+    Pipeline,
+}
+
+impl ResourceKind {
+    /// The catalog section that holds this kind.
+    pub fn section(self) -> &'static str {
+        match self {
+            Self::Volume => "volumes",
+            Self::Table => "tables",
+            Self::Tokenizer => "tokenizers",
+            Self::Model => "models",
+            Self::Validator => "validators",
+            Self::Server => "servers",
+            Self::Pipeline => "pipelines",
+        }
+    }
+
+    /// The singular noun, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Volume => "volume",
+            Self::Table => "table",
+            Self::Tokenizer => "tokenizer",
+            Self::Model => "model",
+            Self::Validator => "validator",
+            Self::Server => "server",
+            Self::Pipeline => "pipeline",
+        }
+    }
+}
+
+/// `[volumes.NAME]`: a place files live. The name is also a URI scheme (`NAME://path`).
+#[derive(Debug, Clone)]
+pub struct VolumeDef {
+    pub name: String,
+    /// As written: `file://rel/or/abs`, `s3://bucket/prefix`, `memory://name`, a plain path...
+    pub url: String,
+    /// Back-end options (`region`, `endpoint`, `aws_access_key_id = "${KEY}"`...), as written.
+    pub options: BTreeMap<String, String>,
+    /// Globs a listing keeps (all files when empty) and drops.
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub line: usize,
+}
+
+/// Table formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Delta,
+    Parquet,
+    Csv,
+    Ndjson,
+}
+
+impl TableFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "delta" => Self::Delta,
+            "parquet" => Self::Parquet,
+            "csv" => Self::Csv,
+            "ndjson" | "jsonl" | "json" => Self::Ndjson,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delta => "delta",
+            Self::Parquet => "parquet",
+            Self::Csv => "csv",
+            Self::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// `[tables.NAME]`.
+#[derive(Debug, Clone)]
+pub struct TableDef {
+    pub name: String,
+    pub url: String,
+    pub format: TableFormat,
+    pub partition_by: Vec<String>,
+    pub options: BTreeMap<String, String>,
+    pub line: usize,
+}
+
+/// `[tokenizers.NAME]`: a Hugging Face `tokenizer.json`.
+#[derive(Debug, Clone)]
+pub struct TokenizerDef {
+    pub name: String,
+    pub url: String,
+    /// Stage options (`max_tokens`, `padding`, `overlap`...), checked by the tokenizer stage.
+    pub options: toml::Table,
+    pub line: usize,
+}
+
+/// What a model computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Embedding,
+    Classifier,
+}
+
+/// `[models.NAME]`: a folder with `config.json` and `model.safetensors`.
+#[derive(Debug, Clone)]
+pub struct ModelDef {
+    pub name: String,
+    pub kind: ModelKind,
+    pub url: String,
+    /// The tokenizer resource the model's inputs go through.
+    pub tokenizer: Option<String>,
+    pub options: toml::Table,
+    pub line: usize,
+}
+
+/// Where a validator's JSON Schema comes from.
+#[derive(Debug, Clone)]
+pub enum SchemaSource {
+    Uri(String),
+    Inline(serde_json::Value),
+}
+
+/// `[validators.NAME]`.
+#[derive(Debug, Clone)]
+pub struct ValidatorDef {
+    pub name: String,
+    pub schema: SchemaSource,
+    pub options: toml::Table,
+    pub line: usize,
+}
+
+/// `[servers.NAME]`: a language server Disco spawns and supervises.
+#[derive(Debug, Clone)]
+pub struct ServerDef {
+    pub name: String,
+    /// Program and arguments, spawned without a shell.
+    pub command: Vec<String>,
+    pub languages: Vec<String>,
+    /// Files whose presence marks a workspace root (`Cargo.toml`, `go.mod`...).
+    pub root_markers: Vec<String>,
+    pub initialization_options: Option<serde_json::Value>,
+    /// Answers to `workspace/configuration`, by section.
+    pub settings: Option<serde_json::Value>,
+    pub env: BTreeMap<String, String>,
+    pub request_timeout_ms: Option<u64>,
+    pub startup_timeout_ms: Option<u64>,
+    pub line: usize,
+}
+
+/// One stage of a pipeline: a resource or built-in stage name, with options.
+#[derive(Debug, Clone)]
+pub struct StageRef {
+    pub name: String,
+    pub options: toml::Table,
+}
+
+/// `[pipelines.NAME]`.
+#[derive(Debug, Clone)]
+pub struct PipelineDef {
+    pub name: String,
+    pub input: String,
+    pub stages: Vec<StageRef>,
+    pub output: Option<String>,
+    pub rejects: Option<String>,
+    pub format: Option<TableFormat>,
+    pub batch_size: Option<usize>,
+    pub line: usize,
+}
+
+impl Catalog {
+    /// Where this catalog came from, for messages.
+    pub fn origin(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "the embedded default catalog".to_string(),
+        }
+    }
+
+    /// Every resource as `(kind, name, line)`, sorted by kind then name.
+    pub fn resources(&self) -> Vec<(ResourceKind, &str, usize)> {
+        let mut out = Vec::new();
+        out.extend(
+            self.volumes
+                .values()
+                .map(|d| (ResourceKind::Volume, d.name.as_str(), d.line)),
+        );
+        out.extend(
+            self.tables
+                .values()
+                .map(|d| (ResourceKind::Table, d.name.as_str(), d.line)),
+        );
+        out.extend(
+            self.tokenizers
+                .values()
+                .map(|d| (ResourceKind::Tokenizer, d.name.as_str(), d.line)),
+        );
+        out.extend(
+            self.models
+                .values()
+                .map(|d| (ResourceKind::Model, d.name.as_str(), d.line)),
+        );
+        out.extend(
+            self.validators
+                .values()
+                .map(|d| (ResourceKind::Validator, d.name.as_str(), d.line)),
+        );
+        out.extend(
+            self.servers
+                .values()
+                .map(|d| (ResourceKind::Server, d.name.as_str(), d.line)),
+        );
+        out.extend(
+            self.pipelines
+                .values()
+                .map(|d| (ResourceKind::Pipeline, d.name.as_str(), d.line)),
+        );
+        out
+    }
+
+    /// The kinds of resource called `name` (a name may be, say, both a table and a model).
+    pub fn kinds_of(&self, name: &str) -> Vec<ResourceKind> {
+        self.resources()
+            .into_iter()
+            .filter(|(_, n, _)| *n == name)
+            .map(|(k, _, _)| k)
+            .collect()
+    }
+}

@@ -1,0 +1,209 @@
+//! `disco catalog list|show` and `disco languages`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use disco::catalog::{Catalog, ResourceKind, SchemaSource};
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// One line per resource: kind, name, and where it lives.
+    List,
+    /// A resource's definition, as written (`${VAR}`s unexpanded, secrets hidden).
+    Show { name: String },
+}
+
+/// Option keys whose literal values are never printed.
+fn secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "password",
+        "token",
+        "key",
+        "credential",
+        "sas",
+        "signature",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+fn shown(key: &str, value: &str) -> String {
+    if secret_key(key) && !value.trim_start().starts_with("${") {
+        "***".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+fn detail(cat: &Catalog, kind: ResourceKind, name: &str) -> String {
+    match kind {
+        ResourceKind::Volume => cat.volumes[name].url.clone(),
+        ResourceKind::Table => format!(
+            "{} ({})",
+            cat.tables[name].url,
+            cat.tables[name].format.as_str()
+        ),
+        ResourceKind::Tokenizer => cat.tokenizers[name].url.clone(),
+        ResourceKind::Model => cat.models[name].url.clone(),
+        ResourceKind::Validator => match &cat.validators[name].schema {
+            SchemaSource::Uri(u) => u.clone(),
+            SchemaSource::Inline(_) => "(inline schema)".into(),
+        },
+        ResourceKind::Server => cat.servers[name].command.join(" "),
+        ResourceKind::Pipeline => {
+            let p = &cat.pipelines[name];
+            let stages: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "{} → {} → {}",
+                p.input,
+                stages.join(" → "),
+                p.output.as_deref().unwrap_or("(stdout)")
+            )
+        }
+    }
+}
+
+pub fn run(cat: &Catalog, command: &CatalogCommand) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        CatalogCommand::List => {
+            writeln!(out, "# {}", cat.origin())?;
+            for (kind, name, _) in cat.resources() {
+                writeln!(
+                    out,
+                    "{:<10} {:<20} {}",
+                    kind.noun(),
+                    name,
+                    detail(cat, kind, name)
+                )?;
+            }
+        }
+        CatalogCommand::Show { name } => {
+            let kinds = cat.kinds_of(name);
+            if kinds.is_empty() {
+                anyhow::bail!("no resource named `{name}` in {}", cat.origin());
+            }
+            for kind in kinds {
+                show(&mut out, cat, kind, name)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(
+    out: &mut impl Write,
+    cat: &Catalog,
+    kind: ResourceKind,
+    name: &str,
+) -> std::io::Result<()> {
+    let origin = cat
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let line = cat
+        .resources()
+        .into_iter()
+        .find(|(k, n, _)| *k == kind && *n == name)
+        .map_or(0, |r| r.2);
+    writeln!(out, "[{}.{}]  # {}:{}", kind.section(), name, origin, line)?;
+    let kv = |out: &mut dyn Write, k: &str, v: &dyn std::fmt::Debug| writeln!(out, "{k} = {v:?}");
+    match kind {
+        ResourceKind::Volume => {
+            let v = &cat.volumes[name];
+            kv(out, "url", &v.url)?;
+            for (k, val) in &v.options {
+                kv(out, &format!("options.{k}"), &shown(k, val))?;
+            }
+            if !v.include.is_empty() {
+                kv(out, "include", &v.include)?;
+            }
+            if !v.exclude.is_empty() {
+                kv(out, "exclude", &v.exclude)?;
+            }
+        }
+        ResourceKind::Table => {
+            let t = &cat.tables[name];
+            kv(out, "url", &t.url)?;
+            kv(out, "format", &t.format.as_str())?;
+            if !t.partition_by.is_empty() {
+                kv(out, "partition_by", &t.partition_by)?;
+            }
+            for (k, val) in &t.options {
+                kv(out, &format!("options.{k}"), &shown(k, val))?;
+            }
+        }
+        ResourceKind::Tokenizer => {
+            let t = &cat.tokenizers[name];
+            kv(out, "url", &t.url)?;
+            for (k, v) in &t.options {
+                writeln!(out, "{k} = {v}")?;
+            }
+        }
+        ResourceKind::Model => {
+            let m = &cat.models[name];
+            kv(out, "url", &m.url)?;
+            kv(out, "kind", &format!("{:?}", m.kind).to_lowercase())?;
+            if let Some(t) = &m.tokenizer {
+                kv(out, "tokenizer", t)?;
+            }
+        }
+        ResourceKind::Validator => match &cat.validators[name].schema {
+            SchemaSource::Uri(u) => kv(out, "schema", u)?,
+            SchemaSource::Inline(v) => writeln!(out, "schema = {v}")?,
+        },
+        ResourceKind::Server => {
+            let s = &cat.servers[name];
+            kv(out, "command", &s.command)?;
+            kv(out, "languages", &s.languages)?;
+            if !s.root_markers.is_empty() {
+                kv(out, "root_markers", &s.root_markers)?;
+            }
+            for k in s.env.keys() {
+                kv(out, &format!("env.{k}"), &shown(k, &s.env[k]))?;
+            }
+        }
+        ResourceKind::Pipeline => {
+            let p = &cat.pipelines[name];
+            kv(out, "input", &p.input)?;
+            let stages: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+            kv(out, "stages", &stages)?;
+            if let Some(o) = &p.output {
+                kv(out, "output", o)?;
+            }
+            if let Some(r) = &p.rejects {
+                kv(out, "rejects", r)?;
+            }
+        }
+    }
+    writeln!(out)
+}
+
+/// `disco languages`.
+pub fn languages() -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<12} {:<24} {:<34} {}",
+        "language", "grammar", "extensions / names / #!", "servers"
+    )?;
+    for l in disco::syntax::languages() {
+        let mut detect: Vec<String> = l.extensions.iter().map(|e| format!(".{e}")).collect();
+        detect.extend(l.filenames.iter().cloned());
+        detect.extend(l.shebangs.iter().map(|s| format!("#!{s}")));
+        let grammar = format!("{} {}", l.grammar, l.grammar_version().unwrap_or_default());
+        writeln!(
+            out,
+            "{:<12} {:<24} {:<34} {}",
+            l.name,
+            grammar.trim(),
+            detect.join(" "),
+            l.servers.join(", ")
+        )?;
+    }
+    Ok(())
+}

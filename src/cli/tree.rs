@@ -1,0 +1,291 @@
+//! `disco tree PATH|URI`: records for every file of a volume, in path order.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use disco::catalog::Catalog;
+use disco::syntax::language_by_name;
+use disco::table::{files_path, TreeParquetWriter};
+use disco::tree::{self, FileOutput, Format, Payload, Sink, Summary, TextMode, TreeOptions};
+use disco::volume::{ListOptions, Volume};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Args)]
+pub struct TreeArgs {
+    /// A directory, file, catalog URI (`repo://src/`) or built-in URI (`s3://bucket/prefix`).
+    #[arg(default_value = ".")]
+    target: String,
+    /// Flat records: a file record, then one record per node, definition and unit.
+    #[arg(long)]
+    flat: bool,
+    /// `jsonl` (default) or `parquet` (flat node rows; needs -o; files go to OUT.files.parquet).
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: OutputFormat,
+    /// Write here instead of stdout (atomically: a temporary file, then a rename).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only these languages (comma-separated: python,rust,...).
+    #[arg(long, value_delimiter = ',', value_name = "LANG")]
+    lang: Vec<String>,
+    /// Only paths matching a glob (repeatable; `*` crosses `/`).
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Leave out paths matching a glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Files larger than this get status `too_large` (suffixes K, M, G; KiB/MiB/GiB).
+    #[arg(long, default_value = "8MiB", value_parser = parse_size)]
+    max_bytes: u64,
+    /// Node text to include: none, leaves, or all nodes.
+    #[arg(long, value_enum, default_value = "leaves")]
+    text: TextArg,
+    /// Worker threads (default: the number of cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Language-server enrichment. Only `none` (syntax only) exists so far.
+    #[arg(long, value_enum, default_value = "none")]
+    lsp: LspLevel,
+    /// Include hidden files and folders.
+    #[arg(long)]
+    hidden: bool,
+    /// Do not honour .gitignore / .ignore files.
+    #[arg(long)]
+    no_ignore: bool,
+    /// Follow symbolic links that stay inside the volume.
+    #[arg(long)]
+    follow: bool,
+    /// The nested format's depth limit; deeper trees get status too_deep (use --flat).
+    #[arg(long, default_value_t = 1000)]
+    max_depth: u32,
+    /// Seconds a single file may take to parse.
+    #[arg(long, default_value_t = 30.0)]
+    parse_timeout: f64,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+    /// List, read and parse, but write nothing (measures the parse-only limit).
+    #[arg(long, hide = true)]
+    parse_only: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Jsonl,
+    Parquet,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TextArg {
+    None,
+    Leaves,
+    All,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LspLevel {
+    None,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 512K, 8MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}`")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// Writes JSON-line payloads to any writer.
+struct JsonlSink<W: Write> {
+    out: W,
+    progress: Option<ProgressBar>,
+}
+
+impl<W: Write> Sink for JsonlSink<W> {
+    fn write(&mut self, file: FileOutput) -> std::io::Result<()> {
+        if let Some(p) = &self.progress {
+            p.inc(1);
+        }
+        match file.payload {
+            Payload::Json(bytes) => self.out.write_all(&bytes),
+            Payload::Rows(_) | Payload::Nothing => Ok(()),
+        }
+    }
+}
+
+struct ParquetSink {
+    writer: TreeParquetWriter,
+    progress: Option<ProgressBar>,
+}
+
+impl Sink for ParquetSink {
+    fn write(&mut self, file: FileOutput) -> std::io::Result<()> {
+        if let Some(p) = &self.progress {
+            p.inc(1);
+        }
+        match file.payload {
+            Payload::Rows(rows) => self.writer.write(*rows).map_err(std::io::Error::other),
+            _ => Ok(()),
+        }
+    }
+}
+
+pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
+    let location = catalog.resolve(&args.target)?;
+    let volume = Volume::open(&location.volume)?;
+    let languages = if args.lang.is_empty() {
+        None
+    } else {
+        let mut langs = Vec::new();
+        for name in &args.lang {
+            let known: Vec<&str> = disco::syntax::languages()
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect();
+            langs.push(language_by_name(name).with_context(|| {
+                format!("unknown language `{name}` (known: {})", known.join(", "))
+            })?);
+        }
+        Some(langs)
+    };
+    let format = match (args.parse_only, args.format, args.flat) {
+        (true, _, _) => Format::ParseOnly,
+        (false, OutputFormat::Parquet, _) => Format::Rows,
+        (false, OutputFormat::Jsonl, true) => Format::Flat,
+        (false, OutputFormat::Jsonl, false) => Format::Nested,
+    };
+    let opts = TreeOptions {
+        format,
+        text: match args.text {
+            TextArg::None => TextMode::None,
+            TextArg::Leaves => TextMode::Leaves,
+            TextArg::All => TextMode::All,
+        },
+        max_bytes: args.max_bytes,
+        max_depth: args.max_depth,
+        parse_timeout: (args.parse_timeout > 0.0)
+            .then(|| Duration::from_secs_f64(args.parse_timeout)),
+        languages,
+    };
+    let list_opts = ListOptions {
+        ignore_files: !args.no_ignore,
+        hidden: args.hidden,
+        follow_links: args.follow,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+    };
+    let entries = volume.list(&location.path, &list_opts)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(entries.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bar:40} {pos}/{len} files  {per_sec}  {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let summary = match (format, &args.output) {
+        (Format::Rows, None) => {
+            bail!("--format parquet needs -o FILE (the node table; files go to FILE.files.parquet)")
+        }
+        (Format::Rows, Some(path)) => {
+            let mut sink = ParquetSink {
+                writer: TreeParquetWriter::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
+                progress: progress.clone(),
+            };
+            let summary = tree::run(&volume, &entries, &opts, jobs, &mut sink)?;
+            sink.writer
+                .finish()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "disco: wrote {} and {}",
+                path.display(),
+                files_path(path).display()
+            );
+            summary
+        }
+        (_, Some(path)) => {
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            let file = std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            let mut sink = JsonlSink {
+                out: BufWriter::with_capacity(1 << 20, file),
+                progress: progress.clone(),
+            };
+            let result = tree::run(&volume, &entries, &opts, jobs, &mut sink)
+                .and_then(|s| sink.out.flush().map(|_| s));
+            match result {
+                Ok(s) => {
+                    std::fs::rename(&tmp, path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    s
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e).context(format!("cannot write {}", path.display()));
+                }
+            }
+        }
+        (_, None) => {
+            let stdout = std::io::stdout().lock();
+            let mut sink = JsonlSink {
+                out: BufWriter::with_capacity(1 << 20, stdout),
+                progress: progress.clone(),
+            };
+            let summary = tree::run(&volume, &entries, &opts, jobs, &mut sink)?;
+            sink.out.flush()?;
+            summary
+        }
+    };
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    print_summary(&volume, &summary);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(volume: &Volume, s: &Summary) {
+    let statuses: Vec<String> = s
+        .by_status
+        .iter()
+        .map(|(k, v)| format!("{v} {}", k.as_str()))
+        .collect();
+    let mut langs: Vec<(&String, &u64)> = s.by_language.iter().collect();
+    langs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let langs: Vec<String> = langs.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "disco tree: {} files from {} ({}) in {:.2} s, {:.1} MB/s",
+        s.files,
+        volume.name(),
+        statuses.join(", "),
+        s.elapsed.as_secs_f64(),
+        s.mb_per_s()
+    );
+    let _ = writeln!(err, "  by language: {}", langs.join(", "));
+    if s.filtered > 0 {
+        let _ = writeln!(err, "  left out by --lang: {} files", s.filtered);
+    }
+}

@@ -1,0 +1,11 @@
+//! Disco: use volumes, tables, tokenizers, models, validators and language servers by name.
+//!
+//! The modules follow the data flow (see `ARCHITECTURE.md`): the [`catalog`] names resources,
+//! a [`volume`] lists and reads files, [`syntax`] parses them with tree-sitter, [`tree`] turns
+//! parses into `disco.tree/1` records, and [`table`] writes records as tables.
+
+pub mod catalog;
+pub mod syntax;
+pub mod table;
+pub mod tree;
+pub mod volume;

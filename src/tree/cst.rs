@@ -1,0 +1,322 @@
+//! Walking a tree-sitter tree once, iteratively (any depth, no recursion), in pre-order, and
+//! writing it as nested JSON, as flat node lines, or as rows for a table.
+//!
+//! Node ids are pre-order indices; `last` is the index of a node's last descendant, so
+//! "X is inside Y" is `Y.n <= X.n && X.n <= Y.last`.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use tree_sitter as ts;
+
+use super::record::Stats;
+use crate::syntax::Language;
+
+/// Which node texts to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextMode {
+    None,
+    #[default]
+    Leaves,
+    All,
+}
+
+/// One node as the walk sees it.
+pub(crate) struct Visit<'a> {
+    pub n: u32,
+    pub parent: Option<u32>,
+    pub depth: u32,
+    pub last: u32,
+    pub node: ts::Node<'a>,
+    pub field: Option<u16>,
+    pub leaf: bool,
+}
+
+/// Receives nodes in pre-order; `close` follows a node's last descendant. `Err` stops the
+/// walk (the nested writer's depth limit).
+pub(crate) trait Visitor {
+    fn open(&mut self, v: &Visit) -> Result<(), TooDeep>;
+    fn close(&mut self, _leaf: bool) {}
+}
+
+/// The walk stopped at the nested format's depth limit.
+#[derive(Debug)]
+pub(crate) struct TooDeep(pub u32);
+
+/// Walks `tree`, feeding `visitor`, filling `wanted` (tree-sitter node id → pre-order index)
+/// for the nodes asked for, and returning the tree's statistics.
+pub(crate) fn walk(
+    tree: &ts::Tree,
+    visitor: &mut dyn Visitor,
+    wanted: &mut HashMap<usize, u32>,
+) -> Result<Stats, TooDeep> {
+    let mut stats = Stats::default();
+    let mut cursor = tree.walk();
+    let mut stack: Vec<u32> = Vec::new();
+    let mut n: u32 = 0;
+    loop {
+        let node = cursor.node();
+        let leaf = node.child_count() == 0;
+        let depth = stack.len() as u32;
+        let visit = Visit {
+            n,
+            parent: stack.last().copied(),
+            depth,
+            last: n + (node.descendant_count() as u32).saturating_sub(1),
+            node,
+            field: cursor.field_id().map(|f| f.get()),
+            leaf,
+        };
+        visitor.open(&visit)?;
+        if let Some(slot) = wanted.get_mut(&node.id()) {
+            *slot = n;
+        }
+        stats.nodes += 1;
+        stats.named_nodes += node.is_named() as u64;
+        stats.error_nodes += node.is_error() as u64;
+        stats.missing_nodes += node.is_missing() as u64;
+        stats.depth = stats.depth.max(depth);
+        n += 1;
+        if cursor.goto_first_child() {
+            stack.push(n - 1);
+            continue;
+        }
+        visitor.close(true);
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                stats.error_ratio =
+                    (stats.error_nodes + stats.missing_nodes) as f64 / stats.nodes.max(1) as f64;
+                return Ok(stats);
+            }
+            stack.pop();
+            visitor.close(false);
+        }
+    }
+}
+
+fn span(out: &mut Vec<u8>, node: &ts::Node) {
+    let (s, e) = (node.start_position(), node.end_position());
+    let mut b = itoa::Buffer::new();
+    out.push(b'[');
+    for (i, v) in [
+        node.start_byte(),
+        node.end_byte(),
+        s.row,
+        s.column,
+        e.row,
+        e.column,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b.format(v).as_bytes());
+    }
+    out.push(b']');
+}
+
+fn num(out: &mut Vec<u8>, key: &[u8], v: u32) {
+    out.extend_from_slice(key);
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Writes the fields every node shares: kind, field, flags, span and (by mode) text.
+fn common(out: &mut Vec<u8>, lang: &Language, text: &str, mode: TextMode, v: &Visit) {
+    out.extend_from_slice(b",\"kind\":");
+    out.extend_from_slice(lang.kind_json(v.node.kind_id()).as_bytes());
+    if let Some(f) = v.field {
+        out.extend_from_slice(b",\"field\":");
+        out.extend_from_slice(lang.field_json(f).as_bytes());
+    }
+    out.extend_from_slice(if v.node.is_named() {
+        b",\"named\":true"
+    } else {
+        b",\"named\":false"
+    });
+    if v.node.is_extra() {
+        out.extend_from_slice(b",\"extra\":true");
+    }
+    if v.node.is_error() {
+        out.extend_from_slice(b",\"error\":true");
+    }
+    if v.node.is_missing() {
+        out.extend_from_slice(b",\"missing\":true");
+    }
+    out.extend_from_slice(b",\"span\":");
+    span(out, &v.node);
+    if v.last != v.n {
+        num(out, b",\"last\":", v.last);
+    }
+    if mode == TextMode::All || (mode == TextMode::Leaves && v.leaf) {
+        out.extend_from_slice(b",\"text\":");
+        let piece = text.get(v.node.byte_range()).unwrap_or("");
+        // Writing a &str to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, piece);
+    }
+}
+
+/// The nested tree: `{"n":0,...,"children":[{...}]}`.
+pub(crate) struct NestedWriter<'a> {
+    pub out: Vec<u8>,
+    pub lang: &'a Language,
+    pub text: &'a str,
+    pub mode: TextMode,
+    pub max_depth: u32,
+    /// Whether the next node opened is the first among its siblings.
+    first: bool,
+}
+
+impl<'a> NestedWriter<'a> {
+    pub fn new(lang: &'a Language, text: &'a str, mode: TextMode, max_depth: u32) -> Self {
+        NestedWriter {
+            out: Vec::with_capacity(text.len() * 8),
+            lang,
+            text,
+            mode,
+            max_depth,
+            first: true,
+        }
+    }
+}
+
+impl Visitor for NestedWriter<'_> {
+    fn open(&mut self, v: &Visit) -> Result<(), TooDeep> {
+        if v.depth > self.max_depth {
+            return Err(TooDeep(v.depth));
+        }
+        if !self.first {
+            self.out.push(b',');
+        }
+        num(&mut self.out, b"{\"n\":", v.n);
+        common(&mut self.out, self.lang, self.text, self.mode, v);
+        if v.leaf {
+            self.first = false;
+        } else {
+            self.out.extend_from_slice(b",\"children\":[");
+            self.first = true;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, leaf: bool) {
+        self.out.extend_from_slice(if leaf { b"}" } else { b"]}" });
+        self.first = false;
+    }
+}
+
+/// Flat node lines: `{"type":"node","file":...,"id":14,"parent":9,...}\n`.
+pub(crate) struct FlatWriter<'a> {
+    pub out: Vec<u8>,
+    pub lang: &'a Language,
+    pub text: &'a str,
+    pub mode: TextMode,
+    /// `"file":"f:...",` ready to copy into each line.
+    file_field: Vec<u8>,
+}
+
+impl<'a> FlatWriter<'a> {
+    pub fn new(
+        out: Vec<u8>,
+        file_id: &str,
+        lang: &'a Language,
+        text: &'a str,
+        mode: TextMode,
+    ) -> Self {
+        let mut file_field = b"{\"type\":\"node\",\"file\":".to_vec();
+        let _ = serde_json::to_writer(&mut file_field, file_id);
+        FlatWriter {
+            out,
+            lang,
+            text,
+            mode,
+            file_field,
+        }
+    }
+}
+
+impl Visitor for FlatWriter<'_> {
+    fn open(&mut self, v: &Visit) -> Result<(), TooDeep> {
+        self.out.extend_from_slice(&self.file_field);
+        num(&mut self.out, b",\"id\":", v.n);
+        match v.parent {
+            Some(p) => num(&mut self.out, b",\"parent\":", p),
+            None => self.out.extend_from_slice(b",\"parent\":null"),
+        }
+        num(&mut self.out, b",\"depth\":", v.depth);
+        common(&mut self.out, self.lang, self.text, self.mode, v);
+        let _ = self.out.write_all(b"}\n");
+        Ok(())
+    }
+}
+
+/// One node as a table row.
+#[derive(Debug, Clone)]
+pub struct NodeRow {
+    pub id: u32,
+    pub parent: Option<u32>,
+    pub depth: u32,
+    pub last: u32,
+    pub kind: &'static str,
+    pub field: Option<&'static str>,
+    pub named: bool,
+    pub extra: bool,
+    pub error: bool,
+    pub missing: bool,
+    pub span: [u64; 6],
+    pub text: Option<String>,
+}
+
+/// Collects [`NodeRow`]s.
+pub(crate) struct RowCollector<'a> {
+    pub rows: Vec<NodeRow>,
+    pub lang: &'static Language,
+    pub text: &'a str,
+    pub mode: TextMode,
+}
+
+impl Visitor for RowCollector<'_> {
+    fn open(&mut self, v: &Visit) -> Result<(), TooDeep> {
+        let (s, e) = (v.node.start_position(), v.node.end_position());
+        let with_text = self.mode == TextMode::All || (self.mode == TextMode::Leaves && v.leaf);
+        self.rows.push(NodeRow {
+            id: v.n,
+            parent: v.parent,
+            depth: v.depth,
+            last: v.last,
+            kind: self
+                .lang
+                .ts()
+                .node_kind_for_id(v.node.kind_id())
+                .unwrap_or("?"),
+            field: v.field.and_then(|f| self.lang.ts().field_name_for_id(f)),
+            named: v.node.is_named(),
+            extra: v.node.is_extra(),
+            error: v.node.is_error(),
+            missing: v.node.is_missing(),
+            span: [
+                v.node.start_byte() as u64,
+                v.node.end_byte() as u64,
+                s.row as u64,
+                s.column as u64,
+                e.row as u64,
+                e.column as u64,
+            ],
+            text: with_text.then(|| self.text.get(v.node.byte_range()).unwrap_or("").to_string()),
+        });
+        Ok(())
+    }
+}
+
+/// Counts only (parse-only runs and statistics).
+pub(crate) struct NoWriter;
+
+impl Visitor for NoWriter {
+    fn open(&mut self, _: &Visit) -> Result<(), TooDeep> {
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! The tree engine: builds the records of many files in parallel (rayon) and hands them to a
+//! [`Sink`] in path order, with at most a fixed window of files in flight, so memory stays
+//! bounded however large the volume.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::build::{build_file, build_source, FileOutput, TreeOptions};
+use super::record::Status;
+use super::source::Source;
+use crate::volume::{Entry, Volume};
+
+/// Receives each file's records, in path order.
+pub trait Sink {
+    fn write(&mut self, file: FileOutput) -> std::io::Result<()>;
+}
+
+/// What a run did, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Files with a record.
+    pub files: u64,
+    pub by_status: BTreeMap<Status, u64>,
+    pub by_language: BTreeMap<String, u64>,
+    /// Files left out by `--lang`.
+    pub filtered: u64,
+    pub bytes: u64,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    fn add(&mut self, f: &FileOutput) {
+        self.files += 1;
+        *self.by_status.entry(f.status).or_default() += 1;
+        *self
+            .by_language
+            .entry(f.language.unwrap_or("(none)").to_string())
+            .or_default() += 1;
+        self.bytes += f.bytes;
+    }
+
+    /// Megabytes (10^6 bytes) of input per second.
+    pub fn mb_per_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Builds every entry's records with `jobs` threads and writes them to `sink` in the order
+/// of `entries`. Stops early, returning the sink's error, if the sink fails (a closed pipe).
+pub fn run(
+    volume: &Volume,
+    entries: &[Entry],
+    opts: &TreeOptions,
+    jobs: usize,
+    sink: &mut dyn Sink,
+) -> std::io::Result<Summary> {
+    let started = Instant::now();
+    let jobs = jobs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("disco-tree-{i}"))
+        .build()
+        .map_err(std::io::Error::other)?;
+    let window = jobs * 16;
+    let (permit_tx, permit_rx) = mpsc::sync_channel::<()>(window);
+    for _ in 0..window {
+        let _ = permit_tx.send(());
+    }
+    let mut permit_tx = Some(permit_tx);
+    let (tx, rx) = mpsc::channel::<(usize, Option<FileOutput>)>();
+    let stop = AtomicBool::new(false);
+    let mut summary = Summary::default();
+    let mut failure = None;
+    std::thread::scope(|scope| {
+        let stop = &stop;
+        scope.spawn(move || {
+            pool.scope(move |s| {
+                for (i, entry) in entries.iter().enumerate() {
+                    if permit_rx.recv().is_err() || stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let tx = tx.clone();
+                    s.spawn(move |_| {
+                        let out =
+                            catch_unwind(AssertUnwindSafe(|| build_file(volume, entry, opts)))
+                                .unwrap_or_else(|panic| {
+                                    let msg = panic
+                                        .downcast_ref::<&str>()
+                                        .map(|s| s.to_string())
+                                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                                        .unwrap_or_default();
+                                    let src = Source::failed(
+                                        volume,
+                                        entry,
+                                        Status::Unreadable,
+                                        format!("internal error: {msg}"),
+                                    );
+                                    Some(build_source(src, opts))
+                                });
+                        let _ = tx.send((i, out));
+                    });
+                }
+            });
+        });
+        let mut next = 0;
+        let mut ready: BTreeMap<usize, Option<FileOutput>> = BTreeMap::new();
+        'receive: for (i, out) in rx.iter() {
+            ready.insert(i, out);
+            while let Some(out) = ready.remove(&next) {
+                next += 1;
+                if let Some(p) = &permit_tx {
+                    let _ = p.send(());
+                }
+                match out {
+                    None => summary.filtered += 1,
+                    Some(out) => {
+                        summary.add(&out);
+                        if let Err(e) = sink.write(out) {
+                            failure = Some(e);
+                            stop.store(true, Ordering::Relaxed);
+                            break 'receive;
+                        }
+                    }
+                }
+            }
+            if next == entries.len() {
+                break;
+            }
+        }
+        // Unblocks the producer if it still waits for a permit.
+        permit_tx = None;
+        drop(rx);
+    });
+    summary.elapsed = started.elapsed();
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}

@@ -1,0 +1,148 @@
+//! Definitions from the tags query, and the function/class units datasets keep.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+use tree_sitter as ts;
+
+use super::record::{Definition, Span, Unit};
+use crate::syntax::{doc_comment, docstring, Language, Tag, TagRole};
+
+/// Definition kinds that make a unit.
+const UNIT_KINDS: &[&str] = &[
+    "function",
+    "method",
+    "class",
+    "struct",
+    "enum",
+    "interface",
+    "trait",
+    "impl",
+    "module",
+];
+
+pub(crate) fn span_of(node: &ts::Node) -> Span {
+    let (s, e) = (node.start_position(), node.end_position());
+    [
+        node.start_byte() as u64,
+        node.end_byte() as u64,
+        s.row as u64,
+        s.column as u64,
+        e.row as u64,
+        e.column as u64,
+    ]
+}
+
+fn range(r: std::ops::Range<usize>) -> [u64; 2] {
+    [r.start as u64, r.end as u64]
+}
+
+/// The definition tags of a tree, and the tree-sitter node ids whose pre-order index the
+/// walk must fill in (definition, name and body nodes).
+pub(crate) struct Pending<'t> {
+    pub defs: Vec<Tag<'t>>,
+    pub wanted: HashMap<usize, u32>,
+}
+
+pub(crate) fn pending<'t>(
+    lang: &'static Language,
+    tree: &'t ts::Tree,
+    text: &[u8],
+) -> Result<Pending<'t>, String> {
+    let query = lang.tags().map_err(str::to_string)?;
+    let defs: Vec<Tag> = query
+        .tags(tree, text)
+        .into_iter()
+        .filter(|t| t.role == TagRole::Definition)
+        .collect();
+    let mut wanted = HashMap::with_capacity(defs.len() * 3);
+    for d in &defs {
+        wanted.insert(d.node.id(), u32::MAX);
+        wanted.insert(d.name.id(), u32::MAX);
+        if let Some(body) = body_of(lang, d.node) {
+            wanted.insert(body.id(), u32::MAX);
+        }
+    }
+    Ok(Pending { defs, wanted })
+}
+
+fn body_of<'t>(lang: &Language, node: ts::Node<'t>) -> Option<ts::Node<'t>> {
+    lang.body_fields
+        .iter()
+        .find_map(|f| node.child_by_field_name(f))
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The text with every whitespace run folded to one space, for near-duplicate detection.
+fn normalised(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Turns the tags into definition records (with docs and enclosing definitions) and units.
+pub(crate) fn finish(
+    lang: &'static Language,
+    pending: &Pending,
+    text: &str,
+) -> (Vec<Definition>, Vec<Unit>) {
+    let bytes = text.as_bytes();
+    let index = |n: &ts::Node| pending.wanted.get(&n.id()).copied().unwrap_or(u32::MAX);
+    let mut defs = Vec::with_capacity(pending.defs.len());
+    let mut units = Vec::new();
+    // Open definitions, innermost last: (end byte, node index).
+    let mut open: Vec<(usize, u32)> = Vec::new();
+    for tag in &pending.defs {
+        let node = tag.node;
+        while open
+            .last()
+            .is_some_and(|(end, _)| *end <= node.start_byte())
+        {
+            open.pop();
+        }
+        let enclosing = open
+            .iter()
+            .rev()
+            .find(|(_, n)| *n != index(&node))
+            .map(|(_, n)| *n);
+        open.push((node.end_byte(), index(&node)));
+        let doc = docstring(lang, node, bytes).or_else(|| doc_comment(lang, node, bytes));
+        let name = text.get(tag.name.byte_range()).unwrap_or("").to_string();
+        if UNIT_KINDS.contains(&tag.kind) {
+            let body = body_of(lang, node);
+            let sig_end = body.map_or(node.end_byte(), |b| b.start_byte());
+            let sig_text = text
+                .get(node.start_byte()..sig_end)
+                .unwrap_or("")
+                .trim_end();
+            let unit_text = text.get(node.byte_range()).unwrap_or("");
+            units.push(Unit {
+                kind: tag.kind,
+                name: name.clone(),
+                node: index(&node),
+                span: span_of(&node),
+                signature: [
+                    node.start_byte() as u64,
+                    (node.start_byte() + sig_text.len()) as u64,
+                ],
+                signature_text: sig_text.to_string(),
+                body: body.map(|b| range(b.byte_range())),
+                doc: doc.as_ref().map(|d| range(d.span.clone())),
+                sha256: sha(unit_text.as_bytes()),
+                norm_sha256: sha(normalised(unit_text).as_bytes()),
+            });
+        }
+        defs.push(Definition {
+            kind: tag.kind,
+            name,
+            node: index(&node),
+            name_node: index(&tag.name),
+            span: span_of(&node),
+            doc_span: doc.as_ref().map(|d| range(d.span.clone())),
+            doc: doc.map(|d| d.text),
+            enclosing,
+        });
+    }
+    (defs, units)
+}
