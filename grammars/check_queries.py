@@ -30,15 +30,24 @@
 #   * a definition pattern captures the whole node as @definition.<kind> and
 #     its name node as @name; a reference pattern captures @reference.<kind>
 #     plus @name.
+#   * every match has exactly one @name node.
+#   * no node is captured under two different definition kinds (the queries
+#     are written so that kinds are exclusive).
 #   * definitions are listed in document order: by start byte of the
 #     @definition node, outer (longer) node first on ties; one entry per
-#     (node, kind).
+#     (definition node, kind), the earliest @name winning (as the Rust side's
+#     TagsQuery::tags does). So a node with several names (Go `X, Y int`,
+#     C `int x, y;`) is listed once, under its first name.
 #   * doc text: python docstring (first string statement of the body) if
 #     `docstring = true`, else the contiguous comments (kinds from
-#     `comment_kinds`) directly above the definition node (walking up through
-#     wrapper parents such as decorators / export statements when the node has
-#     no comment directly before it, and skipping Rust attribute_item siblings); comment markers and quotes stripped,
-#     lines trimmed, empty leading/trailing lines dropped, joined with "\n".
+#     `comment_kinds`) directly above the definition node, each ending at most
+#     one line above the next. Rust attribute_item siblings in between are
+#     skipped. When the node has no such comment and its parent is a wrapper
+#     (WRAPPERS below: decorated_definition, export_statement, Go
+#     type_declaration, ...), the comments above the wrapper are used.
+#     Comment markers (// /// //! # /* /** */ and a leading * on block
+#     comment lines) and docstring quotes are stripped, lines trimmed, empty
+#     leading/trailing lines dropped, joined with "\n".
 
 import importlib
 import json
@@ -258,11 +267,13 @@ def run(folder, write=False, verbose=False):
                 if not names:
                     errors.append(f"pattern with @{cap} has no @name")
                     continue
-                name = " ".join(text(src, n) for n in names).strip()
+                name = text(src, names[0])
                 if group == "definition":
-                    defs.setdefault((node.start_byte, -node.end_byte), {})
-                    slot = defs[(node.start_byte, -node.end_byte)]
-                    slot.setdefault(kind, (node, name))
+                    slot = defs.setdefault((node.start_byte, -node.end_byte), {})
+                    prev = slot.get(kind)
+                    # one entry per (node, kind): the name that starts first wins
+                    if prev is None or names[0].start_byte < prev[1]:
+                        slot[kind] = (node, names[0].start_byte, name)
                 else:
                     refs.append((node.start_byte, kind, name))
 
@@ -272,7 +283,7 @@ def run(folder, write=False, verbose=False):
         slot = defs[key]
         if len(slot) > 1:
             errors.append(f"node at byte {key[0]} captured as several kinds: {sorted(slot)}")
-        for kind, (node, name) in slot.items():
+        for kind, (node, _, name) in slot.items():
             definitions.append(f"{kind} {name}")
             doc = doc_of(src, node, cfg)
             if doc and name not in doc_by_name:

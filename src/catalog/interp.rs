@@ -35,10 +35,7 @@ pub fn interpolate(
 
 /// Checks the `${...}` syntax of `text` without looking anything up.
 pub(crate) fn check_syntax(text: &str) -> bool {
-    match interpolate(text, |_| Some(String::new())) {
-        Ok(_) => true,
-        Err(_) => false,
-    }
+    interpolate(text, |_| Some(String::new())).is_ok()
 }
 
 #[cfg(test)]

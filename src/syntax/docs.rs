@@ -22,6 +22,10 @@ const WRAPPERS: &[&str] = &[
     "ambient_declaration",
     "lexical_declaration",
     "variable_declaration",
+    "type_declaration",
+    "const_declaration",
+    "var_declaration",
+    "var_spec_list",
 ];
 
 fn is_attribute(kind: &str) -> bool {
@@ -45,9 +49,11 @@ pub fn doc_comment(lang: &Language, node: ts::Node, text: &[u8]) -> Option<Doc> 
         let mut comments = Vec::new();
         while let Some(p) = prev.filter(|p| is_comment(p) && p.end_position().row + 1 >= next_row) {
             // A trailing comment on the line of the previous statement is not a doc.
-            if p.prev_sibling()
-                .is_some_and(|pp| pp.end_position().row == p.start_position().row)
-            {
+            // (A line comment that ends at column 0 ended with its newline: it is a line above.)
+            if p.prev_sibling().is_some_and(|pp| {
+                let end = pp.end_position();
+                end.row == p.start_position().row && end.column > 0
+            }) {
                 break;
             }
             next_row = p.start_position().row;
@@ -64,8 +70,13 @@ pub fn doc_comment(lang: &Language, node: ts::Node, text: &[u8]) -> Option<Doc> 
             let text = joined.join("\n").trim().to_string();
             return (!text.is_empty()).then_some(Doc { span, text });
         }
+        // Only keywords (`export`, `type`) before the definition in its wrapper: climb.
+        let first_in_wrapper =
+            std::iter::successors(prev, |p| p.prev_sibling()).all(|p| !p.is_named());
         match anchor.parent() {
-            Some(parent) if WRAPPERS.contains(&parent.kind()) && prev.is_none() => anchor = parent,
+            Some(parent) if WRAPPERS.contains(&parent.kind()) && first_in_wrapper => {
+                anchor = parent
+            }
             _ => return None,
         }
     }

@@ -97,7 +97,12 @@ impl TagsQuery {
                 t.name.start_byte(),
             )
         });
-        out.dedup_by(|a, b| a.node.id() == b.node.id() && a.role == b.role && a.kind == b.kind);
+        out.dedup_by(|a, b| {
+            a.node.id() == b.node.id()
+                && a.name.id() == b.name.id()
+                && a.role == b.role
+                && a.kind == b.kind
+        });
         out
     }
 }

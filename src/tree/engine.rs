@@ -77,7 +77,7 @@ pub fn run(
     std::thread::scope(|scope| {
         let stop = &stop;
         scope.spawn(move || {
-            pool.scope(move |s| {
+            pool.in_place_scope(move |s| {
                 for (i, entry) in entries.iter().enumerate() {
                     if permit_rx.recv().is_err() || stop.load(Ordering::Relaxed) {
                         break;

@@ -1,1 +1,11 @@
-fn main() {}
+//! Disco's integration tests: one binary, one module per area. They run the real `disco`
+//! binary, real grammars, real files, and a real S3-compatible server (moto) on loopback.
+
+mod bad_input;
+mod catalog;
+mod s3;
+mod schema;
+mod support;
+mod syntax;
+mod tree_cli;
+mod volume;

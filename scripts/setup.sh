@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests need, from the package registries only, idempotently:
+#   - a Python venv with the test tools (moto's S3 server), under $DISCO_TOOLS.
+# Prints the environment the tests read (DISCO_MOTO_SERVER) as `export` lines on request:
+#   eval "$(scripts/setup.sh --env)"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS="${DISCO_TOOLS:-$HOME/.cache/disco/tools}"
+VENV="$TOOLS/venv"
+REQ=scripts/requirements-test.txt
+
+if [ "${1:-}" = "--env" ]; then
+  echo "export DISCO_MOTO_SERVER=$VENV/bin/moto_server"
+  exit 0
+fi
+
+mkdir -p "$TOOLS"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV" >&2
+  python3 -m venv "$VENV"
+fi
+# Reinstall only when the requirements changed.
+stamp="$VENV/.requirements.sha256"
+want=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python test tools ($REQ)" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ"
+  echo "$want" > "$stamp"
+fi
+"$VENV/bin/moto_server" --help >/dev/null
+echo "setup: ok ($VENV)" >&2

@@ -1,0 +1,184 @@
+//! S3 volumes against a real S3-compatible server: moto's server on 127.0.0.1, installed by
+//! `scripts/setup.sh`. `make test` requires it (DISCO_REQUIRE_S3=1); a bare `cargo test`
+//! without it says so and skips.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use disco::catalog::VolumeSpec;
+use disco::volume::{ListOptions, Volume};
+
+use crate::support::{disco, json_lines, run, tree};
+
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto() -> Option<Moto> {
+    let server = std::env::var("DISCO_MOTO_SERVER").ok().or_else(|| {
+        let home = std::env::var("HOME").ok()?;
+        let p = format!("{home}/.cache/disco/tools/venv/bin/moto_server");
+        std::path::Path::new(&p).exists().then_some(p)
+    });
+    let Some(server) = server else {
+        assert!(
+            std::env::var_os("DISCO_REQUIRE_S3").is_none(),
+            "moto_server not found: run scripts/setup.sh"
+        );
+        eprintln!("SKIPPED: no moto_server (run scripts/setup.sh, or `make test`)");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server starts");
+    let moto = Moto { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(moto)
+}
+
+/// Creates a bucket (S3 CreateBucket is `PUT /bucket`; moto does not check signatures).
+fn create_bucket(port: u16, bucket: &str) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+fn options(port: u16, secret: &str) -> BTreeMap<String, String> {
+    [
+        ("endpoint", format!("http://127.0.0.1:{port}")),
+        ("allow_http", "true".into()),
+        ("region", "us-east-1".into()),
+        ("access_key_id", "disco-test".into()),
+        ("secret_access_key", secret.into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+#[test]
+fn s3_volumes_put_list_read_and_tree() {
+    let Some(moto) = moto() else { return };
+    create_bucket(moto.port, "disco-it");
+    let secret = "s3cr3t-value-never-printed";
+    let spec = VolumeSpec {
+        name: "bucket".into(),
+        url: "s3://disco-it/".into(),
+        options: options(moto.port, secret),
+        include: vec![],
+        exclude: vec![],
+    };
+    let v = Volume::open(&spec).unwrap();
+    assert!(!format!("{spec:?}").contains(secret));
+    v.put(
+        "repo/src/app.py",
+        b"def main():\n    \"\"\"Entry.\"\"\"\n    return 0\n".to_vec(),
+    )
+    .unwrap();
+    v.put(
+        "repo/lib/util.rs",
+        b"/// Adds.\npub fn add(a: i32, b: i32) -> i32 { a + b }\n".to_vec(),
+    )
+    .unwrap();
+    v.put("repo/blob.bin", vec![0, 159, 146, 150]).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"x = 1\n").unwrap();
+    v.put("repo/data.py.gz", gz.finish().unwrap()).unwrap();
+    let listed: Vec<String> = v
+        .list("repo", &ListOptions::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "repo/blob.bin",
+            "repo/data.py.gz",
+            "repo/lib/util.rs",
+            "repo/src/app.py"
+        ]
+    );
+    assert_eq!(v.read("repo/data.py.gz", 100).unwrap().bytes, b"x = 1\n");
+
+    // The CLI, through a catalog volume whose secret comes from the environment.
+    let dir = tree(&[]);
+    let catalog = format!(
+        "[volumes.bucket]\nurl = \"s3://disco-it\"\noptions = {{ endpoint = \"http://127.0.0.1:{}\", allow_http = \"true\", region = \"us-east-1\", access_key_id = \"disco-test\", secret_access_key = \"${{DISCO_IT_S3_SECRET}}\" }}\n",
+        moto.port
+    );
+    std::fs::write(dir.path().join("disco.toml"), catalog).unwrap();
+    let (out, stdout, stderr) = run(disco()
+        .args(["tree", "bucket://repo", "-vv", "--quiet"])
+        .env("DISCO_IT_S3_SECRET", secret)
+        .current_dir(dir.path()));
+    assert!(out.status.success(), "{stderr}");
+    let recs = json_lines(&stdout);
+    let status: Vec<(&str, &str)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["file"]["path"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("repo/blob.bin", "binary"),
+            ("repo/data.py.gz", "ok"),
+            ("repo/lib/util.rs", "ok"),
+            ("repo/src/app.py", "ok")
+        ]
+    );
+    assert_eq!(recs[2]["definitions"][0]["doc"], "Adds.");
+    assert!(
+        !stdout.contains(secret) && !stderr.contains(secret),
+        "a secret was printed"
+    );
+    // The catalog shows the reference, not the value.
+    let (_, shown, _) = run(disco()
+        .args(["catalog", "show", "bucket"])
+        .env("DISCO_IT_S3_SECRET", secret)
+        .current_dir(dir.path()));
+    assert!(
+        shown.contains("${DISCO_IT_S3_SECRET}") && !shown.contains(secret),
+        "{shown}"
+    );
+
+    // Remote files materialise into a local directory for language servers.
+    let cache_dir = tempfile::tempdir().unwrap();
+    let local = disco::volume::Cache::new(cache_dir.path())
+        .materialize(&v, "repo", &ListOptions::default(), 1 << 20)
+        .unwrap();
+    assert!(local.join("src/app.py").is_file() && local.join("lib/util.rs").is_file());
+}
