@@ -187,7 +187,11 @@ fn show(
 pub fn languages() -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let header = ["language", "grammar", "extensions / names / #!", "servers"];
-    writeln!(out, "{:<12} {:<24} {:<34} {}", header[0], header[1], header[2], header[3])?;
+    writeln!(
+        out,
+        "{:<12} {:<24} {:<34} {}",
+        header[0], header[1], header[2], header[3]
+    )?;
     for l in disco::syntax::languages() {
         let mut detect: Vec<String> = l.extensions.iter().map(|e| format!(".{e}")).collect();
         detect.extend(l.filenames.iter().cloned());
