@@ -59,6 +59,7 @@ else
     [[ $disco == /* ]] || disco=$repo/$disco
 fi
 [[ -x $disco ]] || { say "no disco binary at $disco"; exit 1; }
+disco_version=$("$disco" --version 2>/dev/null | head -n 1 || true)
 
 # --- the corpus ---------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/disco-bench-tree.XXXXXX")
@@ -153,10 +154,9 @@ for i in "${!cmds[@]}"; do
         peer_j*) out_bytes[i]=$(stat -c %s "$out_peer") ;;
         *) out_bytes[i]=0 ;;
     esac
-    if [[ ${names[$i]} == peer_j$JOBS ]]; then cp "$out_peer" "$work/peer.first.jsonl"; fi
 done
 say "disco's summary: $(tail -n 3 "$work/disco_tree.log" | tr '\n' ' ')"
-check=$("$py" - "$out_disco" "$work/peer.first.jsonl" "$corpus" <<'EOF'
+check=$("$py" - "$out_disco" "$out_peer" "$corpus" <<'EOF'
 import re, sys
 path_re = re.compile(rb'"path":"((?:[^"\\]|\\.)*)"')
 def paths(fn):
@@ -186,6 +186,7 @@ if [[ $check == MISMATCH* && ${ALLOW_MISMATCH:-0} != 1 ]]; then
 fi
 
 # --- timed runs, interleaved so that drift hits every command alike ----------------------
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 timings=$work/timings.tsv
 : >"$timings"
 for ((r = 1; r <= REPS; r++)); do
@@ -197,8 +198,10 @@ for ((r = 1; r <= REPS; r++)); do
 done
 
 # --- report -------------------------------------------------------------------------------
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%s\n' "${labels[@]}" >"$work/labels.txt"
-BENCH_CORPUS=$corpus_name BENCH_PEER=$peer_versions BENCH_CHECK=$check BENCH_CORES=$(nproc) \
+BENCH_LOAD="$load_start at the start of the timed runs, $load_end at the end" \
+BENCH_DISCO=${disco_version:-unknown version} BENCH_CORPUS=$corpus_name BENCH_PEER=$peer_versions BENCH_CHECK=$check BENCH_CORES=$(nproc) \
 BENCH_CPU=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true) \
     "$py" - "$timings" "$work/labels.txt" "$nfiles" "$nbytes" "$REPS" "$JOBS" "${out_bytes[*]}" <<'EOF'
 import os, statistics, sys
@@ -215,7 +218,8 @@ med = {i: statistics.median(v) for i, v in t.items()}
 print(f"disco tree benchmark: corpus {env['BENCH_CORPUS']}")
 print(f"  {nfiles} .py files, {nbytes / 1e6:.1f} MB; {reps} timed reps after one warm-up;"
       f" {env['BENCH_CORES']} cores, {env['BENCH_CPU'] or 'unknown CPU'}")
-print(f"  peer: {env['BENCH_PEER']}")
+print(f"  disco: {env['BENCH_DISCO']}; peer: {env['BENCH_PEER']}")
+print(f"  load average: {env['BENCH_LOAD']} (figures are only meaningful on an otherwise idle machine)")
 print(f"  check: {env['BENCH_CHECK']}")
 print()
 w = max(len(l) for l in labels)

@@ -5,6 +5,7 @@
 //! parses into `disco.tree/1` records, and [`table`] writes records as tables.
 
 pub mod catalog;
+pub mod lsp;
 pub mod syntax;
 pub mod table;
 pub mod tree;

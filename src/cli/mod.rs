@@ -3,6 +3,7 @@
 //! chain of causes and exits 1; usage errors exit 2.
 
 mod catalog;
+mod servers;
 mod tree;
 
 use std::io::IsTerminal;
@@ -39,6 +40,11 @@ enum Command {
     },
     /// List the languages Disco parses and how it detects them.
     Languages,
+    /// List, check and install language servers.
+    Servers {
+        #[command(subcommand)]
+        command: servers::ServersCommand,
+    },
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -66,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Tree(args) => tree::run(&load_catalog()?, args),
         Command::Catalog { command } => catalog::run(&load_catalog()?, command),
+        Command::Servers { command } => servers::run(&load_catalog()?, command),
         Command::Languages => {
             catalog::languages()?;
             Ok(ExitCode::SUCCESS)

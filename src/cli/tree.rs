@@ -8,11 +8,16 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use disco::catalog::Catalog;
+use disco::lsp::{SessionConfig, Supervisor, SupervisorConfig};
+use disco::syntax::detect;
 use disco::syntax::language_by_name;
 use disco::table::{files_path, TreeParquetWriter};
-use disco::tree::{self, FileOutput, Format, Payload, Sink, Summary, TextMode, TreeOptions};
-use disco::volume::{ListOptions, Volume};
+use disco::tree::{
+    self, Enricher, FileOutput, Format, LspLevel, Payload, Sink, Summary, TextMode, TreeOptions,
+};
+use disco::volume::{Cache, Entry, ListOptions, Volume};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct TreeArgs {
@@ -46,9 +51,14 @@ pub struct TreeArgs {
     /// Worker threads (default: the number of cores).
     #[arg(short, long)]
     jobs: Option<usize>,
-    /// Language-server enrichment. Only `none` (syntax only) exists so far.
-    #[arg(long, value_enum, default_value = "none")]
-    lsp: LspLevel,
+    /// Language servers: none (syntax only); symbols (document symbols, semantic tokens,
+    /// folding, diagnostics, hover on definitions); full (also definitions, references, call
+    /// hierarchy, implementations, type definitions).
+    #[arg(long, value_enum, default_value = "symbols")]
+    lsp: LspArg,
+    /// Seconds a language-server request may take before it is cancelled.
+    #[arg(long, default_value_t = 30.0)]
+    lsp_timeout: f64,
     /// Include hidden files and folders.
     #[arg(long)]
     hidden: bool,
@@ -86,8 +96,10 @@ enum TextArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LspLevel {
+enum LspArg {
     None,
+    Symbols,
+    Full,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -182,6 +194,7 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         parse_timeout: (args.parse_timeout > 0.0)
             .then(|| Duration::from_secs_f64(args.parse_timeout)),
         languages,
+        enricher: None,
     };
     let list_opts = ListOptions {
         ignore_files: !args.no_ignore,
@@ -191,9 +204,56 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         exclude: args.exclude.clone(),
     };
     let entries = volume.list(&location.path, &list_opts)?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let level = match args.lsp {
+        _ if format == Format::ParseOnly => LspLevel::None,
+        LspArg::None => LspLevel::None,
+        LspArg::Symbols => LspLevel::Symbols,
+        LspArg::Full => LspLevel::Full,
+    };
+    let lsp_runtime = (level > LspLevel::None).then(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("disco-lsp")
+            .enable_all()
+            .build()
+    });
+    let lsp_runtime = lsp_runtime
+        .transpose()
+        .context("cannot start the language-server runtime")?;
+    let mut opts = opts;
+    if let Some(rt) = &lsp_runtime {
+        let root = match volume.local_root() {
+            Some(root) => root.to_path_buf(),
+            None => Cache::default_location()
+                .materialize(&volume, &location.path, &list_opts, args.max_bytes)
+                .context("cannot materialise the volume for language servers")?,
+        };
+        let timeout = Duration::from_secs_f64(args.lsp_timeout.max(0.1));
+        let config = SupervisorConfig {
+            session: SessionConfig {
+                request_timeout: timeout,
+                startup_timeout: timeout.max(Duration::from_secs(60)),
+                max_in_flight: 16,
+            },
+            ..SupervisorConfig::default()
+        };
+        let supervisor = Arc::new(Supervisor::new(catalog, config));
+        report_missing_servers(&supervisor, &entries, &opts);
+        opts.enricher = Some(Arc::new(Enricher {
+            supervisor,
+            level,
+            runtime: rt.handle().clone(),
+            root,
+            push_wait: Duration::from_secs(3),
+        }));
+    }
+    // Workers mostly wait on servers when enriching: more of them keep the servers busy.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let jobs = args.jobs.unwrap_or(if level > LspLevel::None {
+        cores * 4
+    } else {
+        cores
+    });
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(entries.len() as u64);
         bar.set_style(
@@ -261,6 +321,9 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = progress {
         p.finish_and_clear();
     }
+    if let (Some(rt), Some(en)) = (&lsp_runtime, &opts.enricher) {
+        rt.block_on(en.supervisor.shutdown(Duration::from_secs(3)));
+    }
     print_summary(&volume, &summary);
     Ok(ExitCode::SUCCESS)
 }
@@ -287,5 +350,35 @@ fn print_summary(volume: &Volume, s: &Summary) {
     let _ = writeln!(err, "  by language: {}", langs.join(", "));
     if s.filtered > 0 {
         let _ = writeln!(err, "  left out by --lang: {} files", s.filtered);
+    }
+    for (server, statuses) in &s.by_server {
+        let counts: Vec<String> = statuses.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let _ = writeln!(err, "  {server}: {}", counts.join(", "));
+    }
+}
+
+/// One line on stderr per language in the listing that no installed server handles.
+fn report_missing_servers(supervisor: &Supervisor, entries: &[Entry], opts: &TreeOptions) {
+    let mut seen = std::collections::BTreeSet::new();
+    for e in entries {
+        let Some(lang) = detect(&e.path, b"") else {
+            continue;
+        };
+        if opts
+            .languages
+            .as_ref()
+            .is_some_and(|set| !set.iter().any(|l| std::ptr::eq(*l, lang)))
+            || !seen.insert(lang.name.as_str())
+        {
+            continue;
+        }
+        let servers = supervisor.servers_for(&lang.name, &lang.servers);
+        if servers.is_empty() {
+            eprintln!("disco: no language server is defined for {} (add one under [servers.NAME] in disco.toml); syntax only", lang.name);
+        } else if !servers.iter().any(|(_, installed)| *installed) {
+            let names: Vec<&str> = servers.iter().map(|(d, _)| d.name.as_str()).collect();
+            eprintln!("disco: no language server installed for {} (try `disco servers install {}`); syntax only", lang.name, names[0]);
+            let _ = names;
+        }
     }
 }

@@ -1,16 +1,21 @@
-//! One file, start to finish: load, parse, walk, find definitions and units, and encode
-//! the result in the requested format.
+//! One file, start to finish: load, parse, ask the language servers (when enabled), walk,
+//! find definitions and units, and encode the result in the requested format.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use serde_json::{json, Value};
 
 use super::cst::{
     walk, FlatWriter, NestedWriter, NoWriter, NodeRow, RowCollector, TextMode, Visitor,
 };
+use super::enrich::{Enricher, LspLevel};
+use super::merge::{prepare, LspJson, MergeCtx};
 use super::record::{
-    Definition, FileHeader, Producers, Stats, Status, SyntaxProducer, Unit, SCHEMA,
+    Definition, FileHeader, Producers, ServerProducer, Stats, Status, SyntaxProducer, Unit, SCHEMA,
 };
 use super::source::{load, LoadOptions, Source};
-use super::units::{finish, pending};
+use super::units::{finish, pending, Pending};
 use crate::syntax::{parse, Language, ParseError};
 use crate::volume::{Entry, Volume};
 
@@ -19,7 +24,8 @@ use crate::volume::{Entry, Volume};
 pub enum Format {
     /// One JSON line per file with the nested tree.
     Nested,
-    /// JSON lines: a file record, then node, definition and unit records.
+    /// JSON lines: a file record, then node, definition, unit, symbol, edge and diagnostic
+    /// records.
     Flat,
     /// Rows for a table writer ([`FileRows`]).
     Rows,
@@ -38,6 +44,8 @@ pub struct TreeOptions {
     pub parse_timeout: Option<Duration>,
     /// Only files of these languages (all when `None`).
     pub languages: Option<Vec<&'static Language>>,
+    /// Language servers to ask (`None`: syntax only).
+    pub enricher: Option<Arc<Enricher>>,
 }
 
 impl Default for TreeOptions {
@@ -49,6 +57,7 @@ impl Default for TreeOptions {
             max_depth: 1000,
             parse_timeout: Some(Duration::from_secs(30)),
             languages: None,
+            enricher: None,
         }
     }
 }
@@ -60,6 +69,8 @@ pub struct FileOutput {
     pub language: Option<&'static str>,
     pub status: Status,
     pub bytes: u64,
+    /// Status of each language server asked.
+    pub servers: Vec<ServerProducer>,
     pub payload: Payload,
 }
 
@@ -81,6 +92,15 @@ pub struct FileRows {
     pub units: Vec<Unit>,
 }
 
+/// Everything besides the header and the tree.
+#[derive(Default)]
+struct Extras {
+    definitions: Vec<Definition>,
+    units: Vec<Unit>,
+    lsp: Option<LspJson>,
+    errors: Vec<Value>,
+}
+
 /// Builds the records of one listed file; `None` when `--lang` filters it out.
 pub fn build_file(volume: &Volume, entry: &Entry, opts: &TreeOptions) -> Option<FileOutput> {
     let load_opts = LoadOptions {
@@ -96,6 +116,7 @@ fn header(
     status: Status,
     reason: Option<String>,
     stats: Option<Stats>,
+    servers: Vec<ServerProducer>,
 ) -> FileHeader {
     let syntax = SyntaxProducer {
         grammar: src.language.map(|l| l.grammar.clone()),
@@ -111,20 +132,20 @@ fn header(
         file: src.info.clone(),
         status,
         reason,
-        producers: Producers {
-            syntax,
-            servers: Vec::new(),
-        },
+        producers: Producers { syntax, servers },
         stats,
     }
 }
 
-fn output(src: &Source, status: Status, payload: Payload) -> FileOutput {
+fn failed(src: &Source, status: Status, reason: String, format: Format) -> FileOutput {
+    let h = header(src, status, Some(reason), None, Vec::new());
+    let payload = encode(format, h, None, Extras::default());
     FileOutput {
         path: src.info.path.clone(),
         language: src.info.language,
         status,
         bytes: src.info.bytes,
+        servers: Vec::new(),
         payload,
     }
 }
@@ -132,24 +153,14 @@ fn output(src: &Source, status: Status, payload: Payload) -> FileOutput {
 /// Builds the records of a loaded file.
 pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     if let Some((status, reason)) = src.failure.clone() {
-        let h = header(&src, status, Some(reason), None);
-        return output(
-            &src,
-            status,
-            encode(opts.format, h, None, Vec::new(), Vec::new(), Vec::new()),
-        );
+        return failed(&src, status, reason, opts.format);
     }
     let (Some(lang), Some(text)) = (src.language, src.text.as_deref()) else {
-        let h = header(
+        return failed(
             &src,
             Status::Unsupported,
-            Some("no grammar for this file".into()),
-            None,
-        );
-        return output(
-            &src,
-            Status::Unsupported,
-            encode(opts.format, h, None, Vec::new(), Vec::new(), Vec::new()),
+            "no grammar for this file".into(),
+            opts.format,
         );
     };
     let tree = match parse(lang, text.as_bytes(), opts.parse_timeout) {
@@ -160,22 +171,40 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             } else {
                 Status::Unreadable
             };
-            let h = header(&src, status, Some(e.to_string()), None);
-            return output(
-                &src,
-                status,
-                encode(opts.format, h, None, Vec::new(), Vec::new(), Vec::new()),
-            );
+            return failed(&src, status, e.to_string(), opts.format);
         }
     };
-    let mut errors = Vec::new();
+    let mut extras = Extras::default();
     let mut pend = pending(lang, &tree, text.as_bytes()).unwrap_or_else(|e| {
-        errors.push(e);
-        super::units::Pending {
+        extras
+            .errors
+            .push(json!({"producer": "syntax", "message": e}));
+        Pending {
             defs: Vec::new(),
+            refs: Vec::new(),
             wanted: Default::default(),
         }
     });
+    // Language servers first: their answers annotate nodes during the walk.
+    let mut servers = Vec::new();
+    let merged = match &opts.enricher {
+        Some(en) if en.level > LspLevel::None && opts.format != Format::ParseOnly => {
+            let mut facts = en.enrich(lang, &src.info.path, text, &pend.refs);
+            servers = std::mem::take(&mut facts.servers);
+            let path = en.root.join(&src.info.path);
+            let ctx = MergeCtx {
+                lang,
+                volume: &src.info.volume,
+                root: &en.root,
+                path: &path,
+                tree: &tree,
+                text,
+            };
+            Some(prepare(&ctx, facts, &mut pend.wanted))
+        }
+        _ => None,
+    };
+    let annots = merged.as_ref().map(|m| &m.annots);
     let mut status = if tree.root_node().has_error() {
         Status::SyntaxErrors
     } else {
@@ -187,7 +216,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     let mut rows = Vec::new();
     let walked = match opts.format {
         Format::Nested => {
-            let mut w = NestedWriter::new(lang, text, opts.text, opts.max_depth);
+            let mut w = NestedWriter::new(lang, text, opts.text, opts.max_depth, annots);
             let r = walk(&tree, &mut w, &mut pend.wanted);
             body = Some(w.out);
             r
@@ -199,6 +228,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
                 lang,
                 text,
                 opts.text,
+                annots,
             );
             let r = walk(&tree, &mut w, &mut pend.wanted);
             body = Some(w.out);
@@ -217,11 +247,9 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
         }
         Format::ParseOnly => walk(&tree, &mut NoWriter as &mut dyn Visitor, &mut pend.wanted),
     };
+    let lines = text.lines().count() as u64;
     let stats = match walked {
-        Ok(mut stats) => {
-            stats.lines = text.lines().count() as u64;
-            Some(stats)
-        }
+        Ok(stats) => Some(Stats { lines, ..stats }),
         Err(deep) => {
             status = Status::TooDeep;
             reason = Some(format!(
@@ -232,28 +260,33 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             // Statistics still describe the whole tree.
             walk(&tree, &mut NoWriter, &mut pend.wanted)
                 .ok()
-                .map(|mut s| {
-                    s.lines = text.lines().count() as u64;
-                    s
-                })
+                .map(|s| Stats { lines, ..s })
         }
     };
-    let (defs, units) = finish(lang, &pend, text);
-    let h = header(&src, status, reason, stats);
+    (extras.definitions, extras.units) = finish(lang, &pend, text);
+    extras.lsp = merged.map(|m| m.finish(&pend.wanted));
+    let h = header(&src, status, reason, stats, servers.clone());
     let payload = if opts.format == Format::Rows {
         Payload::Rows(Box::new(FileRows {
             header: h,
             nodes: rows,
-            definitions: defs,
-            units,
+            definitions: extras.definitions,
+            units: extras.units,
         }))
     } else {
-        encode(opts.format, h, body, defs, units, errors)
+        encode(opts.format, h, body, extras)
     };
-    output(&src, status, payload)
+    FileOutput {
+        path: src.info.path.clone(),
+        language: src.info.language,
+        status,
+        bytes: src.info.bytes,
+        servers,
+        payload,
+    }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+fn json_bytes<T: serde::Serialize>(v: &T) -> Vec<u8> {
     // Serialising these record types to a Vec cannot fail: no maps with non-string keys.
     serde_json::to_vec(v).unwrap_or_default()
 }
@@ -265,67 +298,82 @@ fn typed(out: &mut Vec<u8>, ty: &str, file: Option<&str>, object: &[u8]) {
     out.extend_from_slice(b"\",");
     if let Some(id) = file {
         out.extend_from_slice(b"\"file\":");
-        out.extend_from_slice(&json(&id));
+        out.extend_from_slice(&json_bytes(&id));
         out.push(b',');
     }
     out.extend_from_slice(&object[1..]);
     out.push(b'\n');
 }
 
-fn encode(
-    format: Format,
-    h: FileHeader,
-    tree: Option<Vec<u8>>,
-    defs: Vec<Definition>,
-    units: Vec<Unit>,
-    errors: Vec<String>,
-) -> Payload {
-    let errors: Vec<serde_json::Value> = errors
-        .into_iter()
-        .map(|m| serde_json::json!({"producer": "syntax", "message": m}))
-        .collect();
+fn encode(format: Format, h: FileHeader, tree: Option<Vec<u8>>, extras: Extras) -> Payload {
+    let Extras {
+        definitions,
+        units,
+        lsp,
+        mut errors,
+    } = extras;
+    let lsp = lsp.unwrap_or(LspJson {
+        symbols: Default::default(),
+        diagnostics: Vec::new(),
+        edges: Vec::new(),
+        folding: Vec::new(),
+        errors: Vec::new(),
+    });
+    errors.extend(lsp.errors);
     match format {
         Format::ParseOnly => Payload::Nothing,
         Format::Rows => Payload::Rows(Box::new(FileRows {
             header: h,
             nodes: Vec::new(),
-            definitions: defs,
+            definitions,
             units,
         })),
         Format::Nested => {
-            let mut out = json(&h);
+            let mut out = json_bytes(&h);
             out.pop();
-            out.extend_from_slice(b",\"definitions\":");
-            out.extend_from_slice(&json(&defs));
-            out.extend_from_slice(b",\"units\":");
-            out.extend_from_slice(&json(&units));
-            out.extend_from_slice(b",\"symbols\":{},\"diagnostics\":[],\"errors\":");
-            out.extend_from_slice(&json(&errors));
-            out.extend_from_slice(b",\"tree\":");
-            match &tree {
-                Some(t) => out.extend_from_slice(t),
-                None => out.extend_from_slice(b"null"),
+            for (key, value) in [
+                ("definitions", json_bytes(&definitions)),
+                ("units", json_bytes(&units)),
+                ("symbols", json_bytes(&lsp.symbols)),
+                ("diagnostics", json_bytes(&lsp.diagnostics)),
+                ("edges", json_bytes(&lsp.edges)),
+                ("folding", json_bytes(&lsp.folding)),
+                ("errors", json_bytes(&errors)),
+            ] {
+                out.extend_from_slice(format!(",\"{key}\":").as_bytes());
+                out.extend_from_slice(&value);
             }
+            out.extend_from_slice(b",\"tree\":");
+            out.extend_from_slice(tree.as_deref().unwrap_or(b"null"));
             out.extend_from_slice(b"}\n");
             Payload::Json(out)
         }
         Format::Flat => {
             let id = h.file.id.clone();
-            let mut file = json(&h);
+            let mut file = json_bytes(&h);
             file.pop();
             file.extend_from_slice(b",\"errors\":");
-            file.extend_from_slice(&json(&errors));
+            file.extend_from_slice(&json_bytes(&errors));
             file.push(b'}');
             let mut out = Vec::with_capacity(file.len() + tree.as_ref().map_or(0, Vec::len) + 256);
             typed(&mut out, "file", None, &file);
             if let Some(nodes) = tree {
                 out.extend_from_slice(&nodes);
             }
-            for d in &defs {
-                typed(&mut out, "definition", Some(&id), &json(d));
+            for d in &definitions {
+                typed(&mut out, "definition", Some(&id), &json_bytes(d));
             }
             for u in &units {
-                typed(&mut out, "unit", Some(&id), &json(u));
+                typed(&mut out, "unit", Some(&id), &json_bytes(u));
+            }
+            for s in lsp.symbols.values() {
+                typed(&mut out, "symbol", Some(&id), &json_bytes(s));
+            }
+            for e in &lsp.edges {
+                typed(&mut out, "edge", Some(&id), &json_bytes(e));
+            }
+            for d in &lsp.diagnostics {
+                typed(&mut out, "diagnostic", Some(&id), &json_bytes(d));
             }
             Payload::Json(out)
         }

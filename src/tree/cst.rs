@@ -125,8 +125,19 @@ fn num(out: &mut Vec<u8>, key: &[u8], v: u32) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
-/// Writes the fields every node shares: kind, field, flags, span and (by mode) text.
-fn common(out: &mut Vec<u8>, lang: &Language, text: &str, mode: TextMode, v: &Visit) {
+/// JSON fragments (`,"sym":...`) to add to nodes, by tree-sitter node id.
+pub(crate) type Annotations = HashMap<usize, String>;
+
+/// Writes the fields every node shares: kind, field, flags, span, (by mode) text, and what
+/// language servers said about the node.
+fn common(
+    out: &mut Vec<u8>,
+    lang: &Language,
+    text: &str,
+    mode: TextMode,
+    v: &Visit,
+    annots: Option<&Annotations>,
+) {
     out.extend_from_slice(b",\"kind\":");
     out.extend_from_slice(lang.kind_json(v.node.kind_id()).as_bytes());
     if let Some(f) = v.field {
@@ -158,6 +169,9 @@ fn common(out: &mut Vec<u8>, lang: &Language, text: &str, mode: TextMode, v: &Vi
         // Writing a &str to a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, piece);
     }
+    if let Some(frag) = annots.and_then(|a| a.get(&v.node.id())) {
+        out.extend_from_slice(frag.as_bytes());
+    }
 }
 
 /// The nested tree: `{"n":0,...,"children":[{...}]}`.
@@ -167,13 +181,21 @@ pub(crate) struct NestedWriter<'a> {
     pub text: &'a str,
     pub mode: TextMode,
     pub max_depth: u32,
+    pub annots: Option<&'a Annotations>,
     /// Whether the next node opened is the first among its siblings.
     first: bool,
 }
 
 impl<'a> NestedWriter<'a> {
-    pub fn new(lang: &'a Language, text: &'a str, mode: TextMode, max_depth: u32) -> Self {
+    pub fn new(
+        lang: &'a Language,
+        text: &'a str,
+        mode: TextMode,
+        max_depth: u32,
+        annots: Option<&'a Annotations>,
+    ) -> Self {
         NestedWriter {
+            annots,
             out: Vec::with_capacity(text.len() * 8),
             lang,
             text,
@@ -193,7 +215,14 @@ impl Visitor for NestedWriter<'_> {
             self.out.push(b',');
         }
         num(&mut self.out, b"{\"n\":", v.n);
-        common(&mut self.out, self.lang, self.text, self.mode, v);
+        common(
+            &mut self.out,
+            self.lang,
+            self.text,
+            self.mode,
+            v,
+            self.annots,
+        );
         if v.leaf {
             self.first = false;
         } else {
@@ -215,6 +244,7 @@ pub(crate) struct FlatWriter<'a> {
     pub lang: &'a Language,
     pub text: &'a str,
     pub mode: TextMode,
+    pub annots: Option<&'a Annotations>,
     /// `"file":"f:...",` ready to copy into each line.
     file_field: Vec<u8>,
 }
@@ -226,6 +256,7 @@ impl<'a> FlatWriter<'a> {
         lang: &'a Language,
         text: &'a str,
         mode: TextMode,
+        annots: Option<&'a Annotations>,
     ) -> Self {
         let mut file_field = b"{\"type\":\"node\",\"file\":".to_vec();
         let _ = serde_json::to_writer(&mut file_field, file_id);
@@ -234,6 +265,7 @@ impl<'a> FlatWriter<'a> {
             lang,
             text,
             mode,
+            annots,
             file_field,
         }
     }
@@ -248,7 +280,14 @@ impl Visitor for FlatWriter<'_> {
             None => self.out.extend_from_slice(b",\"parent\":null"),
         }
         num(&mut self.out, b",\"depth\":", v.depth);
-        common(&mut self.out, self.lang, self.text, self.mode, v);
+        common(
+            &mut self.out,
+            self.lang,
+            self.text,
+            self.mode,
+            v,
+            self.annots,
+        );
         let _ = self.out.write_all(b"}\n");
         Ok(())
     }

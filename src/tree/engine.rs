@@ -25,6 +25,8 @@ pub struct Summary {
     pub files: u64,
     pub by_status: BTreeMap<Status, u64>,
     pub by_language: BTreeMap<String, u64>,
+    /// Per language server: files by the server's status.
+    pub by_server: BTreeMap<String, BTreeMap<String, u64>>,
     /// Files left out by `--lang`.
     pub filtered: u64,
     pub bytes: u64,
@@ -40,6 +42,14 @@ impl Summary {
             .entry(f.language.unwrap_or("(none)").to_string())
             .or_default() += 1;
         self.bytes += f.bytes;
+        for s in &f.servers {
+            *self
+                .by_server
+                .entry(s.name.clone())
+                .or_default()
+                .entry(s.status.clone())
+                .or_default() += 1;
+        }
     }
 
     /// Megabytes (10^6 bytes) of input per second.

@@ -7,6 +7,8 @@
 mod build;
 mod cst;
 mod engine;
+pub mod enrich;
+mod merge;
 pub mod record;
 mod source;
 mod units;
@@ -14,4 +16,5 @@ mod units;
 pub use build::{build_file, build_source, FileOutput, FileRows, Format, Payload, TreeOptions};
 pub use cst::{NodeRow, TextMode};
 pub use engine::{run, Sink, Summary};
+pub use enrich::{Enricher, LspLevel};
 pub use source::{file_id, is_generated, is_vendored, load, LoadOptions, Source};

@@ -41,6 +41,8 @@ fn range(r: std::ops::Range<usize>) -> [u64; 2] {
 /// walk must fill in (definition, name and body nodes).
 pub(crate) struct Pending<'t> {
     pub defs: Vec<Tag<'t>>,
+    /// Name ranges of references (calls, type uses), where `--lsp full` asks for definitions.
+    pub refs: Vec<std::ops::Range<usize>>,
     pub wanted: HashMap<usize, u32>,
 }
 
@@ -50,11 +52,11 @@ pub(crate) fn pending<'t>(
     text: &[u8],
 ) -> Result<Pending<'t>, String> {
     let query = lang.tags().map_err(str::to_string)?;
-    let defs: Vec<Tag> = query
+    let (defs, refs): (Vec<Tag>, Vec<Tag>) = query
         .tags(tree, text)
         .into_iter()
-        .filter(|t| t.role == TagRole::Definition)
-        .collect();
+        .partition(|t| t.role == TagRole::Definition);
+    let refs = refs.iter().map(|t| t.name.byte_range()).collect();
     let mut wanted = HashMap::with_capacity(defs.len() * 3);
     for d in &defs {
         wanted.insert(d.node.id(), u32::MAX);
@@ -63,7 +65,7 @@ pub(crate) fn pending<'t>(
             wanted.insert(body.id(), u32::MAX);
         }
     }
-    Ok(Pending { defs, wanted })
+    Ok(Pending { defs, refs, wanted })
 }
 
 fn body_of<'t>(lang: &Language, node: ts::Node<'t>) -> Option<ts::Node<'t>> {

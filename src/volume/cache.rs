@@ -34,8 +34,9 @@ impl Cache {
         &self.root
     }
 
-    /// Makes the files under `path` of `volume` available as a local directory and returns
-    /// it. A local volume is its own directory; a remote one is copied file by file (one in
+    /// Makes the files under `path` of `volume` available in a local directory and returns
+    /// the directory that stands for the volume's root (paths inside it are the volume's).
+    /// A local volume is its own directory; a remote one is copied file by file (one in
     /// memory at a time), each blob stored once however many volumes hold it.
     pub fn materialize(
         &self,
@@ -45,7 +46,7 @@ impl Cache {
         limit: u64,
     ) -> Result<PathBuf, VolumeError> {
         if let Some(root) = volume.local_root() {
-            return Ok(root.join(path));
+            return Ok(root.to_path_buf());
         }
         let io = |p: &Path, source| VolumeError::Io {
             volume: volume.name().to_string(),
@@ -80,6 +81,7 @@ impl Cache {
                 std::fs::copy(&blob, &dest).map_err(|e| io(&dest, e))?;
             }
         }
-        Ok(tree.join(path))
+        std::fs::create_dir_all(&tree).map_err(|e| io(&tree, e))?;
+        Ok(tree)
     }
 }

@@ -1,0 +1,869 @@
+//! Asking language servers about one file: the facts they give, converted to byte ranges.
+//! Each request goes to the first server for the language that supports it (started on
+//! first need); a request that meets a crashed server is retried once on the restarted one;
+//! every failure is kept as an error and in the server's status — never lost, never fatal.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::record::ServerProducer;
+use crate::catalog::ServerDef;
+use crate::lsp::{file_uri, uri_path, LineIndex, RpcError, Session, Supervisor};
+use crate::syntax::Language;
+
+/// How much to ask the servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LspLevel {
+    None,
+    /// Document symbols, semantic tokens, folding ranges, diagnostics, hover on definitions.
+    Symbols,
+    /// Also definitions and references of identifiers, call hierarchy, implementations and
+    /// type definitions.
+    Full,
+}
+
+/// A document symbol, flattened (`parent` indexes this list).
+#[derive(Debug, Clone)]
+pub struct SymFact {
+    pub name: String,
+    pub kind: u64,
+    pub detail: Option<String>,
+    pub range: Range<usize>,
+    pub selection: Range<usize>,
+    pub parent: Option<usize>,
+    pub hover: Option<String>,
+    pub source: String,
+}
+
+/// A place in some file of the workspace: an absolute path and a byte range in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub path: PathBuf,
+    pub range: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokFact {
+    pub range: Range<usize>,
+    pub ty: String,
+    pub mods: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiagFact {
+    pub range: Range<usize>,
+    pub severity: &'static str,
+    pub code: Value,
+    pub source: Option<String>,
+    pub message: String,
+}
+
+/// A relation found for a symbol or an identifier.
+#[derive(Debug, Clone)]
+pub struct EdgeFact {
+    /// `calls`, `references`, `implements`, `type_of`, `defines`.
+    pub kind: &'static str,
+    pub from: Loc,
+    pub to: Loc,
+    pub name: Option<String>,
+    pub source: String,
+}
+
+/// Everything the servers said about a file.
+#[derive(Debug, Default)]
+pub struct LspFacts {
+    pub servers: Vec<ServerProducer>,
+    pub symbols: Vec<SymFact>,
+    pub tokens: Vec<TokFact>,
+    pub folds: Vec<(u32, u32, Option<String>)>,
+    pub diagnostics: Vec<DiagFact>,
+    /// Per symbol (index into `symbols`): number of references found, in all files.
+    pub ref_counts: BTreeMap<usize, usize>,
+    pub edges: Vec<EdgeFact>,
+    /// `(producer, request, code, message)`.
+    pub errors: Vec<(String, String, Option<i64>, String)>,
+}
+
+/// The LSP language identifier of a Disco language.
+pub fn language_id(lang: &str) -> &str {
+    match lang {
+        "tsx" => "typescriptreact",
+        "bash" => "shellscript",
+        other => other,
+    }
+}
+
+/// The part of a run that talks to servers.
+pub struct Enricher {
+    pub supervisor: Arc<Supervisor>,
+    pub level: LspLevel,
+    pub runtime: tokio::runtime::Handle,
+    /// The local directory of the volume (materialised when remote).
+    pub root: PathBuf,
+    /// How long to wait for pushed diagnostics of a document.
+    pub push_wait: Duration,
+}
+
+impl std::fmt::Debug for Enricher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enricher")
+            .field("level", &self.level)
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+/// One server as this file uses it.
+struct Server<'a> {
+    def: &'a ServerDef,
+    root: PathBuf,
+    session: Option<Arc<Session>>,
+    opened: bool,
+    producer: ServerProducer,
+    asked: bool,
+}
+
+struct Ctx<'a> {
+    en: &'a Enricher,
+    uri: String,
+    path: PathBuf,
+    lang_id: &'a str,
+    text: &'a str,
+    lines: LineIndex,
+    facts: LspFacts,
+    /// Other files' texts, for converting their positions (`None`: unreadable).
+    others: std::collections::HashMap<PathBuf, Option<(String, LineIndex)>>,
+}
+
+fn status_rank(s: &str) -> u8 {
+    match s {
+        "ok" => 0,
+        "partial" => 1,
+        "timeout" => 2,
+        "crashed" => 3,
+        _ => 4,
+    }
+}
+
+impl Enricher {
+    /// Asks the servers of `lang` about the file at `rel` (relative to the volume).
+    pub fn enrich(
+        &self,
+        lang: &Language,
+        rel: &str,
+        text: &str,
+        references: &[Range<usize>],
+    ) -> LspFacts {
+        let path = self.root.join(rel);
+        let mut ctx = Ctx {
+            en: self,
+            uri: file_uri(&path),
+            path: path.clone(),
+            lang_id: language_id(&lang.name),
+            text,
+            lines: LineIndex::new(text),
+            facts: LspFacts::default(),
+            others: Default::default(),
+        };
+        let candidates = self.supervisor.servers_for(&lang.name, &lang.servers);
+        let mut servers: Vec<Server> = Vec::new();
+        for (def, installed) in candidates {
+            let producer = ServerProducer {
+                name: def.name.clone(),
+                version: None,
+                position_encoding: None,
+                status: "ok".into(),
+                error: None,
+            };
+            if !installed {
+                let mut p = producer;
+                p.status = "unsupported".into();
+                p.error = Some(format!(
+                    "`{}` is not installed (disco servers install {})",
+                    def.command[0], def.name
+                ));
+                ctx.facts.servers.push(p);
+                continue;
+            }
+            let root = Supervisor::root_for(def, &path, &self.root);
+            servers.push(Server {
+                def,
+                root,
+                session: None,
+                opened: false,
+                producer,
+                asked: false,
+            });
+        }
+        if servers.is_empty() {
+            return ctx.facts;
+        }
+        self.runtime.block_on(ctx.run(&mut servers, references));
+        for s in servers.iter_mut() {
+            if let (Some(session), true) = (&s.session, s.opened) {
+                let _ = session.close(&ctx.uri);
+            }
+            if s.asked {
+                ctx.facts.servers.push(s.producer.clone());
+            }
+        }
+        ctx.facts
+    }
+}
+
+impl Ctx<'_> {
+    fn range(&self, enc: crate::lsp::Encoding, r: &Value) -> Range<usize> {
+        let p = |v: &Value| {
+            (
+                v["line"].as_u64().unwrap_or(0) as u32,
+                v["character"].as_u64().unwrap_or(0) as u32,
+            )
+        };
+        let (sl, sc) = p(&r["start"]);
+        let (el, ec) = p(&r["end"]);
+        let s = self.lines.offset(self.text, sl, sc, enc);
+        let e = self.lines.offset(self.text, el, ec, enc);
+        s..e.max(s)
+    }
+
+    fn position(&self, enc: crate::lsp::Encoding, offset: usize) -> Value {
+        let (line, character) = self.lines.position(self.text, offset, enc);
+        json!({"line": line, "character": character})
+    }
+
+    /// A location in a reply (`Location` or `LocationLink`), as bytes in its file.
+    fn loc(&mut self, enc: crate::lsp::Encoding, v: &Value) -> Option<Loc> {
+        let uri = v["uri"].as_str().or_else(|| v["targetUri"].as_str())?;
+        let range = if v["targetSelectionRange"].is_object() {
+            &v["targetSelectionRange"]
+        } else if v["range"].is_object() {
+            &v["range"]
+        } else {
+            &v["targetRange"]
+        };
+        let path = uri_path(uri)?;
+        if path == self.path {
+            return Some(Loc {
+                range: self.range(enc, range),
+                path,
+            });
+        }
+        let other = self.others.entry(path.clone()).or_insert_with(|| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let lines = LineIndex::new(&text);
+            Some((text, lines))
+        });
+        let (text, lines) = other.as_ref()?;
+        let p = |v: &Value| {
+            (
+                v["line"].as_u64().unwrap_or(0) as u32,
+                v["character"].as_u64().unwrap_or(0) as u32,
+            )
+        };
+        let (sl, sc) = p(&range["start"]);
+        let (el, ec) = p(&range["end"]);
+        let (s, e) = (
+            lines.offset(text, sl, sc, enc),
+            lines.offset(text, el, ec, enc),
+        );
+        Some(Loc {
+            path,
+            range: s..e.max(s),
+        })
+    }
+
+    fn here(&self, range: Range<usize>) -> Loc {
+        Loc {
+            path: self.path.clone(),
+            range,
+        }
+    }
+
+    /// The index of the first server that supports a feature, starting its session (and
+    /// opening the document) on first use.
+    async fn pick(
+        &mut self,
+        servers: &mut [Server<'_>],
+        capability: &str,
+        method: &str,
+    ) -> Option<usize> {
+        for i in 0..servers.len() {
+            if servers[i].producer.status == "crashed" && servers[i].session.is_none() {
+                continue;
+            }
+            if servers[i].session.is_none() {
+                match self
+                    .en
+                    .supervisor
+                    .session(servers[i].def, &servers[i].root)
+                    .await
+                {
+                    Ok(s) => {
+                        servers[i].producer.version = s.version.clone();
+                        servers[i].producer.position_encoding =
+                            Some(s.encoding.as_str().to_string());
+                        servers[i].session = Some(s);
+                    }
+                    Err(e) => {
+                        servers[i].asked = true;
+                        let crashed = matches!(e, crate::lsp::LspError::Spawn { .. });
+                        servers[i].producer.status =
+                            if crashed { "crashed" } else { "unsupported" }.into();
+                        servers[i].producer.error = Some(e.to_string());
+                        continue;
+                    }
+                }
+            }
+            let session = servers[i].session.clone()?;
+            if !session.supports(capability, method) {
+                continue;
+            }
+            if !servers[i].opened {
+                if session.open(&self.uri, self.lang_id, self.text).is_err() {
+                    continue;
+                }
+                servers[i].opened = true;
+            }
+            servers[i].asked = true;
+            return Some(i);
+        }
+        None
+    }
+
+    /// A request to server `i`, retried once on a restarted server after a crash.
+    async fn call(
+        &mut self,
+        servers: &mut [Server<'_>],
+        i: usize,
+        method: &str,
+        params: Value,
+    ) -> Option<Value> {
+        let session = servers[i].session.clone()?;
+        let result = match session.request(method, params.clone()).await {
+            Err(RpcError::Closed { .. }) => match self
+                .en
+                .supervisor
+                .session(servers[i].def, &servers[i].root)
+                .await
+            {
+                Ok(fresh) => {
+                    let _ = fresh.open(&self.uri, self.lang_id, self.text);
+                    servers[i].session = Some(fresh.clone());
+                    let r = fresh.request(method, params).await;
+                    if r.is_ok() && servers[i].producer.status == "ok" {
+                        servers[i].producer.status = "partial".into();
+                        servers[i].producer.error =
+                            Some(format!("{method}: crashed, restarted and retried"));
+                    }
+                    r
+                }
+                Err(e) => Err(RpcError::Closed {
+                    method: method.into(),
+                    reason: e.to_string(),
+                }),
+            },
+            other => other,
+        };
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let status = match &e {
+                    RpcError::Timeout { .. } => "timeout",
+                    RpcError::Closed { .. } => "crashed",
+                    _ => "partial",
+                };
+                let p = &mut servers[i].producer;
+                if status_rank(status) > status_rank(&p.status) {
+                    p.status = status.into();
+                }
+                p.error.get_or_insert_with(|| e.to_string());
+                self.facts.errors.push((
+                    servers[i].def.name.clone(),
+                    method.to_string(),
+                    e.code(),
+                    e.to_string(),
+                ));
+                None
+            }
+        }
+    }
+
+    async fn run(&mut self, servers: &mut [Server<'_>], references: &[Range<usize>]) {
+        let doc = json!({"textDocument": {"uri": self.uri}});
+        if let Some(i) = self
+            .pick(
+                servers,
+                "documentSymbolProvider",
+                "textDocument/documentSymbol",
+            )
+            .await
+        {
+            if let Some(v) = self
+                .call(servers, i, "textDocument/documentSymbol", doc.clone())
+                .await
+            {
+                let enc = servers[i]
+                    .session
+                    .as_ref()
+                    .map(|s| s.encoding)
+                    .unwrap_or(crate::lsp::Encoding::Utf16);
+                let name = servers[i].def.name.clone();
+                self.symbols(enc, &v, None, &name);
+            }
+        }
+        if let Some(i) = self
+            .pick(
+                servers,
+                "semanticTokensProvider",
+                "textDocument/semanticTokens",
+            )
+            .await
+        {
+            if let Some(v) = self
+                .call(servers, i, "textDocument/semanticTokens/full", doc.clone())
+                .await
+            {
+                if let Some(session) = servers[i].session.clone() {
+                    self.tokens(&session, &v);
+                }
+            }
+        }
+        if let Some(i) = self
+            .pick(servers, "foldingRangeProvider", "textDocument/foldingRange")
+            .await
+        {
+            if let Some(v) = self
+                .call(servers, i, "textDocument/foldingRange", doc.clone())
+                .await
+            {
+                for f in v.as_array().into_iter().flatten() {
+                    let (s, e) = (
+                        f["startLine"].as_u64().unwrap_or(0) as u32,
+                        f["endLine"].as_u64().unwrap_or(0) as u32,
+                    );
+                    self.folds_push(s, e, f["kind"].as_str());
+                }
+            }
+        }
+        self.diagnostics(servers).await;
+        if let Some(i) = self
+            .pick(servers, "hoverProvider", "textDocument/hover")
+            .await
+        {
+            self.hovers(servers, i).await;
+        }
+        if self.en.level == LspLevel::Full {
+            self.full(servers, references).await;
+        }
+    }
+
+    fn folds_push(&mut self, s: u32, e: u32, kind: Option<&str>) {
+        self.facts.folds.push((s, e, kind.map(str::to_string)));
+    }
+
+    fn symbols(
+        &mut self,
+        enc: crate::lsp::Encoding,
+        v: &Value,
+        parent: Option<usize>,
+        source: &str,
+    ) {
+        for s in v.as_array().into_iter().flatten() {
+            // DocumentSymbol (hierarchical) or SymbolInformation (flat, with a location).
+            let (range, selection) = if s["location"].is_object() {
+                let r = self.range(enc, &s["location"]["range"]);
+                (r.clone(), r)
+            } else {
+                (
+                    self.range(enc, &s["range"]),
+                    self.range(enc, &s["selectionRange"]),
+                )
+            };
+            let idx = self.facts.symbols.len();
+            self.facts.symbols.push(SymFact {
+                name: s["name"].as_str().unwrap_or("").to_string(),
+                kind: s["kind"].as_u64().unwrap_or(0),
+                detail: s["detail"]
+                    .as_str()
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string),
+                range,
+                selection,
+                parent,
+                hover: None,
+                source: source.to_string(),
+            });
+            if s["children"].is_array() {
+                self.symbols(enc, &s["children"], Some(idx), source);
+            }
+        }
+    }
+
+    fn tokens(&mut self, session: &Session, v: &Value) {
+        let Some((types, mods)) = session.token_legend() else {
+            return;
+        };
+        let data: Vec<u64> = v["data"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        let (mut line, mut start) = (0u64, 0u64);
+        for t in data.chunks_exact(5) {
+            if t[0] > 0 {
+                line += t[0];
+                start = t[1];
+            } else {
+                start += t[1];
+            }
+            let s = self
+                .lines
+                .offset(self.text, line as u32, start as u32, session.encoding);
+            let e = self.lines.offset(
+                self.text,
+                line as u32,
+                (start + t[2]) as u32,
+                session.encoding,
+            );
+            let ty = types
+                .get(t[3] as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", t[3]));
+            let m: Vec<String> = mods
+                .iter()
+                .enumerate()
+                .filter(|(b, _)| t[4] & (1 << b) != 0)
+                .map(|(_, m)| m.clone())
+                .collect();
+            self.facts.tokens.push(TokFact {
+                range: s..e,
+                ty,
+                mods: m,
+            });
+        }
+    }
+
+    async fn diagnostics(&mut self, servers: &mut [Server<'_>]) {
+        let mut items = Vec::new();
+        let mut source = String::new();
+        let mut enc = crate::lsp::Encoding::Utf16;
+        if let Some(i) = self
+            .pick(servers, "diagnosticProvider", "textDocument/diagnostic")
+            .await
+        {
+            let params = json!({"textDocument": {"uri": self.uri}});
+            if let Some(v) = self
+                .call(servers, i, "textDocument/diagnostic", params)
+                .await
+            {
+                items = v["items"].as_array().cloned().unwrap_or_default();
+            }
+            source = servers[i].def.name.clone();
+            enc = servers[i].session.as_ref().map_or(enc, |s| s.encoding);
+        } else if let Some(i) = servers.iter().position(|s| s.opened) {
+            // Push diagnostics from the primary server, if it sends any.
+            if let Some(session) = servers[i].session.clone() {
+                items = session
+                    .pushed_diagnostics(&self.uri, self.en.push_wait)
+                    .await
+                    .unwrap_or_default();
+                source = servers[i].def.name.clone();
+                enc = session.encoding;
+            }
+        }
+        for d in items {
+            let severity = match d["severity"].as_u64() {
+                Some(1) => "error",
+                Some(2) => "warning",
+                Some(3) => "information",
+                _ => "hint",
+            };
+            self.facts.diagnostics.push(DiagFact {
+                range: self.range(enc, &d["range"]),
+                severity,
+                code: d["code"].clone(),
+                source: d["source"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| Some(source.clone())),
+                message: d["message"].as_str().unwrap_or("").to_string(),
+            });
+        }
+    }
+
+    async fn hovers(&mut self, servers: &mut [Server<'_>], i: usize) {
+        let Some(session) = servers[i].session.clone() else {
+            return;
+        };
+        let enc = session.encoding;
+        let asks: Vec<(usize, Value)> = self
+            .facts
+            .symbols
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (k, json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)})))
+            .collect();
+        let replies = futures::future::join_all(
+            asks.iter()
+                .map(|(_, p)| session.request("textDocument/hover", p.clone())),
+        )
+        .await;
+        for ((k, _), r) in asks.into_iter().zip(replies) {
+            match r {
+                Ok(v) => self.facts.symbols[k].hover = hover_text(&v["contents"]),
+                Err(e) => self.record_error(servers, i, "textDocument/hover", e),
+            }
+        }
+    }
+
+    fn record_error(&mut self, servers: &mut [Server<'_>], i: usize, method: &str, e: RpcError) {
+        let status = if matches!(e, RpcError::Timeout { .. }) {
+            "timeout"
+        } else {
+            "partial"
+        };
+        let p = &mut servers[i].producer;
+        if status_rank(status) > status_rank(&p.status) {
+            p.status = status.into();
+        }
+        p.error.get_or_insert_with(|| e.to_string());
+        self.facts.errors.push((
+            servers[i].def.name.clone(),
+            method.into(),
+            e.code(),
+            e.to_string(),
+        ));
+    }
+
+    async fn full(&mut self, servers: &mut [Server<'_>], references: &[Range<usize>]) {
+        let callable = |k: u64| matches!(k, 6 | 9 | 12);
+        let symbols = self.facts.symbols.clone();
+        if let Some(i) = self
+            .pick(servers, "referencesProvider", "textDocument/references")
+            .await
+        {
+            let session = servers[i].session.clone();
+            let enc = session
+                .as_ref()
+                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
+            for (k, s) in symbols.iter().enumerate() {
+                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start), "context": {"includeDeclaration": false}});
+                if let Some(v) = self
+                    .call(servers, i, "textDocument/references", params)
+                    .await
+                {
+                    let locs: Vec<Loc> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|l| self.loc(enc, l))
+                        .collect::<Vec<_>>();
+                    self.facts.ref_counts.insert(k, locs.len());
+                    let to = self.here(s.selection.clone());
+                    for from in locs {
+                        self.facts.edges.push(EdgeFact {
+                            kind: "references",
+                            from,
+                            to: to.clone(),
+                            name: Some(s.name.clone()),
+                            source: servers[i].def.name.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(i) = self
+            .pick(
+                servers,
+                "callHierarchyProvider",
+                "textDocument/prepareCallHierarchy",
+            )
+            .await
+        {
+            let enc = servers[i]
+                .session
+                .as_ref()
+                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
+            for s in symbols.iter().filter(|s| callable(s.kind)) {
+                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)});
+                let Some(items) = self
+                    .call(servers, i, "textDocument/prepareCallHierarchy", params)
+                    .await
+                else {
+                    continue;
+                };
+                let Some(item) = items.as_array().and_then(|a| a.first()).cloned() else {
+                    continue;
+                };
+                let me = self.here(s.selection.clone());
+                let source = servers[i].def.name.clone();
+                if let Some(v) = self
+                    .call(
+                        servers,
+                        i,
+                        "callHierarchy/incomingCalls",
+                        json!({"item": item}),
+                    )
+                    .await
+                {
+                    for c in v.as_array().into_iter().flatten() {
+                        if let Some(from) = self.item_loc(enc, &c["from"]) {
+                            self.facts.edges.push(EdgeFact {
+                                kind: "calls",
+                                from,
+                                to: me.clone(),
+                                name: c["from"]["name"].as_str().map(str::to_string),
+                                source: source.clone(),
+                            });
+                        }
+                    }
+                }
+                if let Some(v) = self
+                    .call(
+                        servers,
+                        i,
+                        "callHierarchy/outgoingCalls",
+                        json!({"item": item}),
+                    )
+                    .await
+                {
+                    for c in v.as_array().into_iter().flatten() {
+                        if let Some(to) = self.item_loc(enc, &c["to"]) {
+                            self.facts.edges.push(EdgeFact {
+                                kind: "calls",
+                                from: me.clone(),
+                                to,
+                                name: c["to"]["name"].as_str().map(str::to_string),
+                                source: source.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for (cap, method, kind) in [
+            (
+                "implementationProvider",
+                "textDocument/implementation",
+                "implements",
+            ),
+            (
+                "typeDefinitionProvider",
+                "textDocument/typeDefinition",
+                "type_of",
+            ),
+        ] {
+            let Some(i) = self.pick(servers, cap, method).await else {
+                continue;
+            };
+            let enc = servers[i]
+                .session
+                .as_ref()
+                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
+            for s in &symbols {
+                let wanted = if kind == "implements" {
+                    matches!(s.kind, 5 | 6 | 11)
+                } else {
+                    matches!(s.kind, 7 | 8 | 13 | 14)
+                };
+                if !wanted {
+                    continue;
+                }
+                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)});
+                let Some(v) = self.call(servers, i, method, params).await else {
+                    continue;
+                };
+                let me = self.here(s.selection.clone());
+                let locs: Vec<Loc> = as_locations(&v)
+                    .iter()
+                    .filter_map(|l| self.loc(enc, l))
+                    .collect();
+                for l in locs {
+                    let (from, to) = if kind == "implements" {
+                        (l, me.clone())
+                    } else {
+                        (me.clone(), l)
+                    };
+                    self.facts.edges.push(EdgeFact {
+                        kind,
+                        from,
+                        to,
+                        name: Some(s.name.clone()),
+                        source: servers[i].def.name.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(i) = self
+            .pick(servers, "definitionProvider", "textDocument/definition")
+            .await
+        {
+            let enc = servers[i]
+                .session
+                .as_ref()
+                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
+            for r in references {
+                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, r.start)});
+                let Some(v) = self
+                    .call(servers, i, "textDocument/definition", params)
+                    .await
+                else {
+                    continue;
+                };
+                let from = self.here(r.clone());
+                let name = self.text.get(r.clone()).map(str::to_string);
+                let targets: Vec<Loc> = as_locations(&v)
+                    .iter()
+                    .filter_map(|l| self.loc(enc, l))
+                    .collect();
+                for to in targets {
+                    self.facts.edges.push(EdgeFact {
+                        kind: "defines",
+                        from: from.clone(),
+                        to,
+                        name: name.clone(),
+                        source: servers[i].def.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn item_loc(&mut self, enc: crate::lsp::Encoding, item: &Value) -> Option<Loc> {
+        self.loc(
+            enc,
+            &json!({"uri": item["uri"], "range": item["selectionRange"]}),
+        )
+    }
+}
+
+fn as_locations(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Object(_) => vec![v.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Hover contents as text: `MarkupContent`, `MarkedString` or a list of them.
+pub fn hover_text(v: &Value) -> Option<String> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o
+            .get("value")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(hover_text)
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        _ => String::new(),
+    };
+    (!text.trim().is_empty()).then_some(text)
+}
