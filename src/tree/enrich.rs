@@ -126,6 +126,7 @@ struct Server<'a> {
     opened: bool,
     producer: ServerProducer,
     asked: bool,
+    start_failed: bool,
 }
 
 struct Ctx<'a> {
@@ -198,6 +199,7 @@ impl Enricher {
                 opened: false,
                 producer,
                 asked: false,
+                start_failed: false,
             });
         }
         if servers.is_empty() {
@@ -285,51 +287,52 @@ impl Ctx<'_> {
     }
 
     /// The index of the first server that supports a feature, starting its session (and
-    /// opening the document) on first use.
+    /// opening the document) on first use. A server that could not start is not tried again.
     async fn pick(
         &mut self,
         servers: &mut [Server<'_>],
         capability: &str,
         method: &str,
     ) -> Option<usize> {
-        for i in 0..servers.len() {
-            if servers[i].producer.status == "crashed" && servers[i].session.is_none() {
+        for (i, server) in servers.iter_mut().enumerate() {
+            if server.start_failed {
                 continue;
             }
-            if servers[i].session.is_none() {
-                match self
-                    .en
-                    .supervisor
-                    .session(servers[i].def, &servers[i].root)
-                    .await
-                {
+            if server.session.is_none() {
+                match self.en.supervisor.session(server.def, &server.root).await {
                     Ok(s) => {
-                        servers[i].producer.version = s.version.clone();
-                        servers[i].producer.position_encoding =
-                            Some(s.encoding.as_str().to_string());
-                        servers[i].session = Some(s);
+                        server.producer.version = s.version.clone();
+                        server.producer.position_encoding = Some(s.encoding.as_str().to_string());
+                        server.session = Some(s);
                     }
                     Err(e) => {
-                        servers[i].asked = true;
+                        server.asked = true;
+                        server.start_failed = true;
                         let crashed = matches!(e, crate::lsp::LspError::Spawn { .. });
-                        servers[i].producer.status =
+                        server.producer.status =
                             if crashed { "crashed" } else { "unsupported" }.into();
-                        servers[i].producer.error = Some(e.to_string());
+                        server.producer.error = Some(e.to_string());
+                        self.facts.errors.push((
+                            server.def.name.clone(),
+                            "initialize".into(),
+                            None,
+                            e.to_string(),
+                        ));
                         continue;
                     }
                 }
             }
-            let session = servers[i].session.clone()?;
+            let session = server.session.clone()?;
             if !session.supports(capability, method) {
                 continue;
             }
-            if !servers[i].opened {
+            if !server.opened {
                 if session.open(&self.uri, self.lang_id, self.text).is_err() {
                     continue;
                 }
-                servers[i].opened = true;
+                server.opened = true;
             }
-            servers[i].asked = true;
+            server.asked = true;
             return Some(i);
         }
         None

@@ -422,14 +422,14 @@ impl Merged {
         // Callers and callees on the symbols, from call edges.
         for e in edges.iter().filter(|e| e["kind"] == "calls") {
             if let Some(to) = e["to"]["sym"].as_str().and_then(|s| symbols.get_mut(s)) {
-                to["callers"]
-                    .as_array_mut()
-                    .map(|a| a.push(e["from"]["sym"].clone()));
+                if let Some(a) = to["callers"].as_array_mut() {
+                    a.push(e["from"]["sym"].clone());
+                }
             }
             if let Some(from) = e["from"]["sym"].as_str().and_then(|s| symbols.get_mut(s)) {
-                from["callees"]
-                    .as_array_mut()
-                    .map(|a| a.push(e["to"]["sym"].clone()));
+                if let Some(a) = from["callees"].as_array_mut() {
+                    a.push(e["to"]["sym"].clone());
+                }
             }
         }
         LspJson {

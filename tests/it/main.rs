@@ -3,6 +3,9 @@
 
 mod bad_input;
 mod catalog;
+mod lsp_faults;
+mod lsp_rpc;
+mod lsp_servers;
 mod s3;
 mod schema;
 mod support;

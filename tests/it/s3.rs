@@ -179,6 +179,7 @@ fn s3_volumes_put_list_read_and_tree() {
     let cache_dir = tempfile::tempdir().unwrap();
     let local = disco::volume::Cache::new(cache_dir.path())
         .materialize(&v, "repo", &ListOptions::default(), 1 << 20)
-        .unwrap();
+        .unwrap()
+        .join("repo");
     assert!(local.join("src/app.py").is_file() && local.join("lib/util.rs").is_file());
 }

@@ -10,7 +10,7 @@ fn load(name: &str) -> Value {
         .unwrap()
 }
 
-fn validator(name: &str) -> Validator {
+pub fn validator(name: &str) -> Validator {
     let tree = load("tree.schema.json");
     let registry = Registry::new()
         .add("https://disco.dev/schema/tree.schema.json", tree)
@@ -23,7 +23,7 @@ fn validator(name: &str) -> Validator {
         .unwrap()
 }
 
-fn assert_valid(v: &Validator, records: &[Value]) {
+pub fn assert_valid(v: &Validator, records: &[Value]) {
     for r in records {
         let errors: Vec<String> = v
             .iter_errors(r)

@@ -7,11 +7,18 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A `disco` command with a clean environment for the catalog.
+/// A `disco` command with a clean environment for the catalog, and language servers off
+/// unless a test asks for them (`--lsp`).
 pub fn disco() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_disco"));
-    cmd.env_remove("DISCO_CATALOG");
+    cmd.env_remove("DISCO_CATALOG").env("DISCO_LSP", "none");
     cmd
+}
+
+/// The fault-injection server built from `examples/fake_lsp.rs`.
+pub fn fake_lsp() -> PathBuf {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_disco"));
+    bin.parent().unwrap().join("examples/fake_lsp")
 }
 
 /// Runs a command, returning its output; stdout and stderr as text.

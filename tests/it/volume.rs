@@ -192,7 +192,8 @@ fn remote_files_materialise_into_a_content_addressed_cache() {
     let cache = Cache::new(cache_dir.path());
     let dir = cache
         .materialize(&v, "repo", &ListOptions::default(), 1 << 20)
-        .unwrap();
+        .unwrap()
+        .join("repo");
     assert_eq!(std::fs::read(dir.join("a.py")).unwrap(), b"x = 1\n");
     assert_eq!(std::fs::read(dir.join("pkg/b.py")).unwrap(), b"x = 1\n");
     assert!(!dir.join("../other/c.py").exists());
@@ -206,7 +207,7 @@ fn remote_files_materialise_into_a_content_addressed_cache() {
         cache
             .materialize(&lv, "", &ListOptions::default(), 100)
             .unwrap(),
-        lv.local_root().unwrap().join("")
+        lv.local_root().unwrap()
     );
 }
 
