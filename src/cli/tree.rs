@@ -56,6 +56,10 @@ pub struct TreeArgs {
     /// hierarchy, implementations, type definitions).
     #[arg(long, value_enum, default_value = "symbols", env = "DISCO_LSP")]
     lsp: LspArg,
+    /// Ask the servers only these LSP methods (comma-separated, e.g.
+    /// textDocument/documentSymbol,textDocument/hover).
+    #[arg(long, value_delimiter = ',', value_name = "METHODS")]
+    lsp_only: Vec<String>,
     /// Seconds a language-server request may take before it is cancelled.
     #[arg(long, default_value_t = 30.0)]
     lsp_timeout: f64,
@@ -245,6 +249,7 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
             runtime: rt.handle().clone(),
             root,
             push_wait: Duration::from_secs(3),
+            only: (!args.lsp_only.is_empty()).then(|| args.lsp_only.clone()),
         }));
     }
     // Workers mostly wait on servers when enriching: more of them keep the servers busy.

@@ -107,6 +107,18 @@ pub struct Enricher {
     pub root: PathBuf,
     /// How long to wait for pushed diagnostics of a document.
     pub push_wait: Duration,
+    /// Only these LSP methods (`textDocument/hover`...), when set.
+    pub only: Option<Vec<String>>,
+}
+
+impl Enricher {
+    /// Whether `method` may be asked (a registration name matches its requests too).
+    fn allowed(&self, method: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| {
+            only.iter()
+                .any(|m| m.starts_with(method) || method.starts_with(m.as_str()))
+        })
+    }
 }
 
 impl std::fmt::Debug for Enricher {
@@ -294,6 +306,9 @@ impl Ctx<'_> {
         capability: &str,
         method: &str,
     ) -> Option<usize> {
+        if !self.en.allowed(method) {
+            return None;
+        }
         for (i, server) in servers.iter_mut().enumerate() {
             if server.start_failed {
                 continue;
@@ -567,7 +582,11 @@ impl Ctx<'_> {
             }
             source = servers[i].def.name.clone();
             enc = servers[i].session.as_ref().map_or(enc, |s| s.encoding);
-        } else if let Some(i) = servers.iter().position(|s| s.opened) {
+        } else if let Some(i) = servers
+            .iter()
+            .position(|s| s.opened)
+            .filter(|_| self.en.allowed("textDocument/publishDiagnostics"))
+        {
             // Push diagnostics from the primary server, if it sends any.
             if let Some(session) = servers[i].session.clone() {
                 items = session

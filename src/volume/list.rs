@@ -177,21 +177,38 @@ impl Volume {
         };
         // Links refused while walking are recorded here rather than dropped.
         let refused: Arc<Mutex<Vec<Entry>>> = Arc::default();
-        let mut walk = ignore::WalkBuilder::new(&start);
+        // The walk starts at the volume's root, so the root's own ignore files apply to any
+        // sub-path, and ignore files above the root never do: a volume stands on its own.
+        // Directories off the way to the requested path are pruned.
+        let single_file = start.is_file();
+        let mut walk = ignore::WalkBuilder::new(if single_file { &start } else { root });
         walk.hidden(!opts.hidden)
             .ignore(opts.ignore_files)
             .git_ignore(opts.ignore_files)
             .git_exclude(opts.ignore_files)
-            .parents(opts.ignore_files)
+            .parents(false)
             .git_global(false)
             .require_git(false)
             .follow_links(opts.follow_links);
         {
             let root = root.to_path_buf();
             let refused = refused.clone();
+            let wanted = rel.to_string();
             walk.filter_entry(move |e| {
                 if e.file_name() == ".git" {
                     return false;
+                }
+                if !wanted.is_empty() && e.depth() > 0 {
+                    let p = e
+                        .path()
+                        .strip_prefix(&root)
+                        .map(|r| r.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let on_the_way = wanted.starts_with(&p) && wanted[p.len()..].starts_with('/');
+                    let inside = p == wanted || p.starts_with(&format!("{wanted}/"));
+                    if !on_the_way && !inside {
+                        return false;
+                    }
                 }
                 if e.path_is_symlink() && e.depth() > 0 {
                     if let Ok(real) = std::fs::canonicalize(e.path()) {

@@ -63,6 +63,13 @@ fn local_listing_honours_ignore_files_and_globs() {
     };
     assert_eq!(paths(&v, &globs), ["src/a.py"]);
     assert_eq!(v.list("src", &ListOptions::default()).unwrap().len(), 2);
+    // The root's ignore files apply to a sub-path; ignore files above the root never do.
+    assert!(v.list("build", &ListOptions::default()).unwrap().is_empty());
+    let outer = tree(&[(".gitignore", b"inner/\n*.py\n"), ("inner/x.py", b"")]);
+    assert_eq!(
+        paths(&local(&outer.path().join("inner")), &ListOptions::default()),
+        ["x.py"]
+    );
 }
 
 #[test]
