@@ -366,7 +366,7 @@ def proxy_main(argv):
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     counts = {}
-    lock = threading.Lock()
+    lock = threading.RLock()
 
     def save():
         with lock:
@@ -397,6 +397,8 @@ def proxy_main(argv):
                     key = f"{kind} {msg.get('method', '')}".strip()
                     with lock:
                         counts[key] = counts.get(key, 0) + 1
+                    if msg.get("method") in ("shutdown", "exit"):
+                        save()
                 except ValueError:
                     pass
                 dst.write(headers + body)
@@ -417,6 +419,18 @@ def proxy_main(argv):
             sys.stdout.buffer.write(b)
             sys.stdout.buffer.flush()
 
+    import signal
+
+    def on_signal(signum, _frame):
+        save()
+        try:
+            proc.send_signal(signum)
+        except OSError:
+            pass
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     t = threading.Thread(target=up, daemon=True)
     t.start()
     try:
@@ -586,10 +600,17 @@ def report_main(argv):
             continue
         x = med[key]
         r = x["res"]
+        lsp = x["server_cpu"] > 0
+        dash = lambda w: f"{'-':>{w}}"  # noqa: E731
         print(
-            f"  {x['label']:<34} {x['wall']:7.2f} {x['wall_min']:6.2f} {x['wall_max']:6.2f} {x['issued']:5d} {x['issued'] / x['wall']:6.1f}"
-            f" {r.get('files', 0):5d} {r.get('symbols', 0):5d} {r.get('hovers', 0):6d}"
-            f" {x['server_cpu']:9.2f} {100 * x['busy']:7.1f}% {x['client_cpu']:9.2f} {x['own_pct']:10.1f}% {x['client_rss']:6.0f} {x['server_rss']:6.0f}"
+            f"  {x['label']:<34} {x['wall']:7.2f} {x['wall_min']:6.2f} {x['wall_max']:6.2f}"
+            + (f" {x['issued']:5d} {x['issued'] / x['wall']:6.1f}" if lsp else f" {dash(5)} {dash(6)}")
+            + f" {r.get('files', 0):5d} {r.get('symbols', 0):5d} {r.get('hovers', 0):6d}"
+            + (f" {x['server_cpu']:9.2f} {100 * x['busy']:7.1f}%" if lsp else f" {dash(9)} {dash(8)}")
+            + f" {x['client_cpu']:9.2f}"
+            + (f" {x['own_pct']:10.1f}%" if lsp else f" {dash(11)}")
+            + f" {x['client_rss']:6.0f}"
+            + (f" {x['server_rss']:6.0f}" if lsp else f" {dash(6)}")
         )
     print()
     dk, pk = a.primary

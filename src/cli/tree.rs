@@ -248,7 +248,7 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
             level,
             runtime: rt.handle().clone(),
             root,
-            push_wait: Duration::from_secs(3),
+            push_wait: Duration::from_secs(10),
             only: (!args.lsp_only.is_empty()).then(|| args.lsp_only.clone()),
         }));
     }

@@ -64,6 +64,8 @@ struct State {
     quiescent: Option<bool>,
     /// Pushed diagnostics by document URI.
     diagnostics: HashMap<String, Vec<Value>>,
+    /// Counts publishes per document, to tell a later batch from the first.
+    published: HashMap<String, u64>,
 }
 
 /// A running, initialized server.
@@ -389,7 +391,10 @@ impl Session {
     }
 
     pub fn close(&self, uri: &str) -> Result<(), RpcError> {
-        lock(&self.state).diagnostics.remove(uri);
+        let mut state = lock(&self.state);
+        state.diagnostics.remove(uri);
+        state.published.remove(uri);
+        drop(state);
         self.notify(
             "textDocument/didClose",
             json!({"textDocument": {"uri": uri}}),
@@ -427,14 +432,25 @@ impl Session {
 
     /// Pushed diagnostics of a document, waiting at most `max` for the first batch.
     pub async fn pushed_diagnostics(&self, uri: &str, max: Duration) -> Option<Vec<Value>> {
+        // Servers may publish in rounds (syntax first, semantics later): after the first
+        // batch, wait until a quiet `SETTLE` passes without a new one, within `max`.
+        const SETTLE: Duration = Duration::from_millis(500);
         let deadline = Instant::now() + max;
+        let mut seen: Option<(u64, Instant)> = None;
         loop {
-            if let Some(d) = lock(&self.state).diagnostics.get(uri) {
-                return Some(d.clone());
-            }
+            let generation = lock(&self.state).published.get(uri).copied();
             let now = Instant::now();
+            match (generation, seen) {
+                (Some(g), Some((old, since))) if g == old => {
+                    if now.duration_since(since) >= SETTLE {
+                        break;
+                    }
+                }
+                (Some(g), _) => seen = Some((g, now)),
+                (None, _) => {}
+            }
             if now >= deadline || self.crashed().is_some() {
-                return None;
+                break;
             }
             let _ = tokio::time::timeout(
                 (deadline - now).min(Duration::from_millis(50)),
@@ -442,6 +458,7 @@ impl Session {
             )
             .await;
         }
+        lock(&self.state).diagnostics.get(uri).cloned()
     }
 
     /// `shutdown` + `exit` within `deadline`, then the process group is killed.
@@ -508,6 +525,7 @@ async fn track(
                 }
                 "textDocument/publishDiagnostics" => {
                     if let Some(uri) = n.params["uri"].as_str() {
+                        *s.published.entry(uri.to_string()).or_default() += 1;
                         s.diagnostics.insert(
                             uri.to_string(),
                             n.params["diagnostics"]

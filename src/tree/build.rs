@@ -174,8 +174,28 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             return failed(&src, status, e.to_string(), opts.format);
         }
     };
+    if opts.format == Format::ParseOnly {
+        // The parse-only limit: nothing past the parser.
+        let status = if tree.root_node().has_error() {
+            Status::SyntaxErrors
+        } else {
+            Status::Ok
+        };
+        return FileOutput {
+            path: src.info.path.clone(),
+            language: src.info.language,
+            status,
+            bytes: src.info.bytes,
+            servers: Vec::new(),
+            payload: Payload::Nothing,
+        };
+    }
     let mut extras = Extras::default();
-    let mut pend = pending(lang, &tree, text.as_bytes()).unwrap_or_else(|e| {
+    let references = opts
+        .enricher
+        .as_ref()
+        .is_some_and(|e| e.level == LspLevel::Full);
+    let mut pend = pending(lang, &tree, text.as_bytes(), references).unwrap_or_else(|e| {
         extras
             .errors
             .push(json!({"producer": "syntax", "message": e}));

@@ -590,7 +590,10 @@ impl Ctx<'_> {
             // Push diagnostics from the primary server, if it sends any.
             if let Some(session) = servers[i].session.clone() {
                 items = session
-                    .pushed_diagnostics(&self.uri, self.en.push_wait)
+                    .pushed_diagnostics(
+                        &self.uri,
+                        self.en.push_wait.min(session.config.request_timeout),
+                    )
                     .await
                     .unwrap_or_default();
                 source = servers[i].def.name.clone();

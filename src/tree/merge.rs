@@ -78,7 +78,7 @@ impl DefIndex {
         let defs = lang
             .tags()
             .map(|q| {
-                q.tags(tree, text.as_bytes())
+                q.tags(tree, text.as_bytes(), false)
                     .into_iter()
                     .filter(|t| t.role == TagRole::Definition)
                     .map(|t| {

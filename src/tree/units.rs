@@ -50,10 +50,11 @@ pub(crate) fn pending<'t>(
     lang: &'static Language,
     tree: &'t ts::Tree,
     text: &[u8],
+    references: bool,
 ) -> Result<Pending<'t>, String> {
     let query = lang.tags().map_err(str::to_string)?;
     let (defs, refs): (Vec<Tag>, Vec<Tag>) = query
-        .tags(tree, text)
+        .tags(tree, text, references)
         .into_iter()
         .partition(|t| t.role == TagRole::Definition);
     let refs = refs.iter().map(|t| t.name.byte_range()).collect();
@@ -78,9 +79,17 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The text with every whitespace run folded to one space, for near-duplicate detection.
-fn normalised(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// SHA-256 of the text with every whitespace run folded to one space (and none at either
+/// end), for near-duplicate detection; streamed, without building the folded text.
+fn normalised_sha(text: &str) -> String {
+    let mut h = Sha256::new();
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            h.update(b" ");
+        }
+        h.update(word.as_bytes());
+    }
+    hex::encode(h.finalize())
 }
 
 /// Turns the tags into definition records (with docs and enclosing definitions) and units.
@@ -132,7 +141,7 @@ pub(crate) fn finish(
                 body: body.map(|b| range(b.byte_range())),
                 doc: doc.as_ref().map(|d| range(d.span.clone())),
                 sha256: sha(unit_text.as_bytes()),
-                norm_sha256: sha(normalised(unit_text).as_bytes()),
+                norm_sha256: normalised_sha(unit_text),
             });
         }
         defs.push(Definition {
