@@ -68,6 +68,13 @@ server_version=$("$server" --version 2>/dev/null | head -n 1 || true)
 # multilspy starts `config.server_binary or "jedi-language-server"` (found on PATH); the peer
 # passes server_binary=$server, disco's catalog names the same path: one binary for both.
 
+work=$(mktemp -d "${TMPDIR:-/tmp}/disco-bench-lsp.XXXXXX")
+if [[ ${KEEP:-0} == 1 ]]; then
+    say "scratch folder kept: $work"
+else
+    trap 'rm -rf "$work"' EXIT
+fi
+
 # --- the binary -----------------------------------------------------------------------------
 if [[ -n ${DISCO_BIN:-} ]]; then
     disco=$DISCO_BIN
@@ -85,14 +92,12 @@ if ! "$disco" tree --help 2>/dev/null | grep -q -- '--lsp-only'; then
     exit 1
 fi
 disco_version=$("$disco" --version 2>/dev/null | head -n 1 || true)
+disco_built=$(date -u -r "$disco" '+%Y-%m-%d %H:%M UTC')
+disco_src=$disco
+# A private copy: a rebuild of target/release while the benchmark runs cannot swap it.
+cp "$disco" "$work/disco" && disco=$work/disco
 
 # --- the corpus -------------------------------------------------------------------------------
-work=$(mktemp -d "${TMPDIR:-/tmp}/disco-bench-lsp.XXXXXX")
-if [[ ${KEEP:-0} == 1 ]]; then
-    say "scratch folder kept: $work"
-else
-    trap 'rm -rf "$work"' EXIT
-fi
 corpus=$work/corpus
 if [[ -n ${CORPUS_DIR:-} ]]; then
     src=$CORPUS_DIR
@@ -249,7 +254,7 @@ cpu_model=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed
     --header "  corpus: $corpus_name: $nfiles .py files, $nlines lines, $nbytes bytes" \
     --header "  requests: per file textDocument/documentSymbol, then textDocument/hover at each symbol's selection start" \
     --header "  server: $server ($server_version); $versions" \
-    --header "  disco: ${disco_version:-unknown version} ($disco)" \
+    --header "  disco: ${disco_version:-unknown version} ($disco_src, built $disco_built; git $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?'))" \
     --header "  $REPS timed reps after one warm-up, medians; $(nproc) cores, ${cpu_model:-unknown CPU}" \
     --header "  load average: $load_before before the warm-up, $load_start at the start of the timed runs, $load_end at the end" \
     --header "$(awk -v l="${load_before%% *}" 'BEGIN { if (l + 0 > 0.7) printf "  WARNING: the machine was busy before this benchmark started (1-minute load %s): wall times are inflated and noisy; CPU seconds much less so", l }')"
@@ -298,7 +303,8 @@ notes:
     hierarchical document symbols, and jedi answers both with the same symbols.
   - multilspy raises AssertionError when documentSymbol returns null (jedi does for an
     empty file, e.g. an empty __init__.py); the request is still counted as issued.
-commands (timed as the wall time of the whole process, under the monitor):
+commands (timed as the wall time of the whole process, under the monitor; $work/disco is
+a copy of $disco_src made at the start):
 EOF
 for row in "${rows[@]}"; do
     case $row in

@@ -5,9 +5,13 @@ It does what a careful Python user would write to get the same thing with the of
 bindings (PyPI `tree-sitter` + `tree-sitter-python`): list every regular `*.py` file under a
 directory (symlinks are not followed), sorted by relative path, read and parse each one, walk
 every node with a TreeCursor (iteratively, no recursion), build the nested concrete syntax tree
-as dicts (kind, field name, named/error/missing/extra flags,
-[start_byte, end_byte, start_row, start_col, end_row, end_col], leaf text) and write one JSON
-line per file, in path order, with the path, size and sha256 of the file.
+as dicts and write one JSON line per file, in path order, with the path, size and sha256 of the
+file. Nodes have the shape `disco tree` writes, so that both write about the same bytes:
+pre-order index `n`, kind, field name (when any), named, extra/error/missing (when true),
+span [start_byte, end_byte, start_row, start_col, end_row, end_col], `last` (pre-order index of
+the last descendant, inner nodes), and leaf text (UTF-8, errors replaced). File statuses follow
+disco's names: ok, syntax_errors, invalid_encoding, unreadable, too_deep (a UTF-8 BOM is dropped
+before parsing, as disco does).
 
 It is meant to be a fair opponent, not a straw man: one parser per process, files fanned out
 to a `multiprocessing` pool with ordered `imap` (no pool at all for `--jobs 1`), records
@@ -37,6 +41,9 @@ import tree_sitter as ts
 import tree_sitter_python as tspython
 
 SCHEMA = "disco.tree/1"
+# Deeper trees get status `too_deep`, as with `disco tree`'s default `--max-depth`.
+MAX_DEPTH = 1000
+BOM = b"\xef\xbb\xbf"
 
 # Set per process by `_init`.
 _PARSER: ts.Parser | None = None
@@ -68,38 +75,61 @@ def _init(root: str) -> None:
     _PARSER = ts.Parser(ts.Language(tspython.language()))
     _ROOT = root
     _ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-    # Deeply nested expressions make deeply nested records; the C encoder counts its
-    # recursion against this limit.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+    # The C encoder counts its recursion (two levels per tree level) against this limit.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * MAX_DEPTH + 100))
     gc.disable()
 
 
-def _node(n: ts.Node, field: str | None) -> dict:
-    sp = n.start_point
-    ep = n.end_point
-    return {
-        "kind": n.type,
-        "field": field,
-        "named": n.is_named,
-        "error": n.is_error,
-        "missing": n.is_missing,
-        "extra": n.is_extra,
-        "span": [n.start_byte, n.end_byte, sp[0], sp[1], ep[0], ep[1]],
-    }
+class TooDeep(Exception):
+    pass
+
+
+# ERROR and MISSING nodes seen by `_node` (a tree can hold an ERROR leaf while its root's
+# `has_error` is false, so the status is taken from the nodes themselves).
+_FLAWS = [0]
+
+
+def _node(node: ts.Node, field: str | None, n: int) -> dict:
+    """One node's record, in the shape `disco tree` writes: `n` (pre-order index), kind,
+    field (when there is one), named, extra/error/missing (only when true), span, and
+    `last` (pre-order index of the last descendant, for inner nodes)."""
+    d = {"n": n, "kind": node.type}
+    if field is not None:
+        d["field"] = field
+    d["named"] = node.is_named
+    if node.is_extra:
+        d["extra"] = True
+    if node.is_error:
+        d["error"] = True
+        _FLAWS[0] += 1
+    if node.is_missing:
+        d["missing"] = True
+        _FLAWS[0] += 1
+    sp = node.start_point
+    ep = node.end_point
+    d["span"] = [node.start_byte, node.end_byte, sp[0], sp[1], ep[0], ep[1]]
+    last = n + node.descendant_count - 1
+    if last != n:
+        d["last"] = last
+    return d
 
 
 def build_tree(tree: ts.Tree, src: bytes) -> dict:
     """The nested record of every node of `tree`, walked in pre-order with one cursor."""
     cursor = tree.walk()
-    root = _node(cursor.node, None)
+    n = 0
+    root = _node(cursor.node, None, n)
     stack = [root]
     push = stack.append
     pop = stack.pop
     while True:
         if cursor.goto_first_child():
-            child = _node(cursor.node, cursor.field_name)
+            n += 1
+            child = _node(cursor.node, cursor.field_name, n)
             stack[-1]["children"] = [child]
             push(child)
+            if len(stack) > MAX_DEPTH + 1:
+                raise TooDeep
             continue
         # A leaf: its text, then on to the next sibling, climbing as far as needed.
         leaf = stack[-1]
@@ -110,12 +140,14 @@ def build_tree(tree: ts.Tree, src: bytes) -> dict:
                 return root
             pop()
         pop()
-        child = _node(cursor.node, cursor.field_name)
+        n += 1
+        child = _node(cursor.node, cursor.field_name, n)
         stack[-1]["children"].append(child)
         push(child)
 
 
-def _record(rel: str, src: bytes, status: str, reason: str | None, tree: dict | None) -> dict:
+def _record(rel: str, src: bytes, encoding: str | None, status: str, reason: str | None,
+            tree: dict | None) -> dict:
     return {
         "schema": SCHEMA,
         "file": {
@@ -123,6 +155,7 @@ def _record(rel: str, src: bytes, status: str, reason: str | None, tree: dict | 
             "language": "python",
             "bytes": len(src),
             "sha256": hashlib.sha256(src).hexdigest(),
+            "encoding": encoding,
         },
         "status": status,
         "reason": reason,
@@ -130,43 +163,46 @@ def _record(rel: str, src: bytes, status: str, reason: str | None, tree: dict | 
     }
 
 
+def _read(rel: str) -> tuple[bytes, bytes | None, str | None, str | None]:
+    """(content, text to parse or None, encoding, reason it cannot be parsed)."""
+    with open(os.path.join(_ROOT, rel), "rb") as f:
+        src = f.read()
+    text, encoding = (src[3:], "utf-8-bom") if src.startswith(BOM) else (src, "utf-8")
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return src, None, None, f"not valid utf-8 at byte {e.start}"
+    return src, text, encoding, None
+
+
 def process(rel: str) -> bytes:
     """One file's JSON line."""
     try:
-        with open(os.path.join(_ROOT, rel), "rb") as f:
-            src = f.read()
+        src, text, encoding, reason = _read(rel)
     except OSError as e:
-        return (_ENCODE(_record(rel, b"", "error", f"cannot read: {e.strerror}", None)) + "\n").encode()
-    try:
-        src.decode("utf-8")
-    except UnicodeDecodeError as e:
-        rec = _record(rel, src, "skipped", f"invalid utf-8 at byte {e.start}", None)
+        rec = _record(rel, b"", None, "unreadable", f"cannot read: {e.strerror}", None)
         return (_ENCODE(rec) + "\n").encode()
-    tree = _PARSER.parse(src)
-    rec = _record(rel, src, "ok", None, build_tree(tree, src))
-    del tree
+    if text is None:
+        return (_ENCODE(_record(rel, src, encoding, "invalid_encoding", reason, None)) + "\n").encode()
+    tree = _PARSER.parse(text)
+    _FLAWS[0] = 0
     try:
-        line = _ENCODE(rec)
-    except RecursionError:
-        rec["tree"] = None
-        rec["status"] = "error"
-        rec["reason"] = "tree too deep to serialise"
-        line = _ENCODE(rec)
-    return (line + "\n").encode()
+        nested = build_tree(tree, text)
+        status = "syntax_errors" if _FLAWS[0] else "ok"
+        rec = _record(rel, src, encoding, status, None, nested)
+    except TooDeep:
+        rec = _record(rel, src, encoding, "too_deep", f"deeper than {MAX_DEPTH}", None)
+    return (_ENCODE(rec) + "\n").encode()
 
 
 def parse_only(rel: str) -> int:
     """Read, check and parse one file; build and serialise nothing. Returns its size."""
     try:
-        with open(os.path.join(_ROOT, rel), "rb") as f:
-            src = f.read()
+        src, text, _, _ = _read(rel)
     except OSError:
         return 0
-    try:
-        src.decode("utf-8")
-    except UnicodeDecodeError:
-        return len(src)
-    _PARSER.parse(src)
+    if text is not None:
+        _PARSER.parse(text)
     return len(src)
 
 

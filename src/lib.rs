@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod lsp;
+pub mod server;
 pub mod syntax;
 pub mod table;
 pub mod tree;

@@ -254,4 +254,34 @@ impl Catalog {
             .map(|(k, _, _)| k)
             .collect()
     }
+
+    /// A one-line description of a resource: where it lives, or what it runs.
+    pub fn detail(&self, kind: ResourceKind, name: &str) -> String {
+        let cat = self;
+        match kind {
+            ResourceKind::Volume => cat.volumes[name].url.clone(),
+            ResourceKind::Table => format!(
+                "{} ({})",
+                cat.tables[name].url,
+                cat.tables[name].format.as_str()
+            ),
+            ResourceKind::Tokenizer => cat.tokenizers[name].url.clone(),
+            ResourceKind::Model => cat.models[name].url.clone(),
+            ResourceKind::Validator => match &cat.validators[name].schema {
+                SchemaSource::Uri(u) => u.clone(),
+                SchemaSource::Inline(_) => "(inline schema)".into(),
+            },
+            ResourceKind::Server => cat.servers[name].command.join(" "),
+            ResourceKind::Pipeline => {
+                let p = &cat.pipelines[name];
+                let stages: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+                format!(
+                    "{} → {} → {}",
+                    p.input,
+                    stages.join(" → "),
+                    p.output.as_deref().unwrap_or("(stdout)")
+                )
+            }
+        }
+    }
 }

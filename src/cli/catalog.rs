@@ -38,34 +38,6 @@ fn shown(key: &str, value: &str) -> String {
     }
 }
 
-fn detail(cat: &Catalog, kind: ResourceKind, name: &str) -> String {
-    match kind {
-        ResourceKind::Volume => cat.volumes[name].url.clone(),
-        ResourceKind::Table => format!(
-            "{} ({})",
-            cat.tables[name].url,
-            cat.tables[name].format.as_str()
-        ),
-        ResourceKind::Tokenizer => cat.tokenizers[name].url.clone(),
-        ResourceKind::Model => cat.models[name].url.clone(),
-        ResourceKind::Validator => match &cat.validators[name].schema {
-            SchemaSource::Uri(u) => u.clone(),
-            SchemaSource::Inline(_) => "(inline schema)".into(),
-        },
-        ResourceKind::Server => cat.servers[name].command.join(" "),
-        ResourceKind::Pipeline => {
-            let p = &cat.pipelines[name];
-            let stages: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
-            format!(
-                "{} → {} → {}",
-                p.input,
-                stages.join(" → "),
-                p.output.as_deref().unwrap_or("(stdout)")
-            )
-        }
-    }
-}
-
 pub fn run(cat: &Catalog, command: &CatalogCommand) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match command {
@@ -77,7 +49,7 @@ pub fn run(cat: &Catalog, command: &CatalogCommand) -> anyhow::Result<ExitCode> 
                     "{:<10} {:<20} {}",
                     kind.noun(),
                     name,
-                    detail(cat, kind, name)
+                    cat.detail(kind, name)
                 )?;
             }
         }

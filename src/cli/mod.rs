@@ -40,6 +40,8 @@ enum Command {
     },
     /// List the languages Disco parses and how it detects them.
     Languages,
+    /// Serve the Language Server Protocol on stdio, for editors (VS Code: editors/vscode).
+    Lsp,
     /// List, check and install language servers.
     Servers {
         #[command(subcommand)]
@@ -73,6 +75,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tree(args) => tree::run(&load_catalog()?, args),
         Command::Catalog { command } => catalog::run(&load_catalog()?, command),
         Command::Servers { command } => servers::run(&load_catalog()?, command),
+        Command::Lsp => {
+            let options = disco::server::ServerOptions {
+                catalog: cli.catalog.clone(),
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(disco::server::serve(
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+                options,
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Languages => {
             catalog::languages()?;
             Ok(ExitCode::SUCCESS)

@@ -13,5 +13,5 @@ mod tags;
 pub use detect::{detect, shebang_interpreter};
 pub use docs::{doc_comment, docstring, Doc};
 pub use language::{language_by_name, languages, Language};
-pub use parse::{parse, ParseError};
+pub use parse::{node_index, parse, reparse, ParseError};
 pub use tags::{Tag, TagRole, TagsQuery};

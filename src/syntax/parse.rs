@@ -28,6 +28,17 @@ pub fn parse(
     text: &[u8],
     timeout: Option<Duration>,
 ) -> Result<ts::Tree, ParseError> {
+    reparse(lang, text, None, timeout)
+}
+
+/// Parses `text` again after edits, reusing the unchanged parts of `old` (which must have
+/// been `edit`ed to match).
+pub fn reparse(
+    lang: &Language,
+    text: &[u8],
+    old: Option<&ts::Tree>,
+    timeout: Option<Duration>,
+) -> Result<ts::Tree, ParseError> {
     PARSER.with_borrow_mut(|parser| {
         parser
             .set_language(lang.ts())
@@ -43,7 +54,7 @@ pub fn parse(
         };
         let options = ts::ParseOptions::new().progress_callback(&mut progress);
         let mut input = |offset: usize, _: ts::Point| text.get(offset..).unwrap_or(&[]);
-        let tree = parser.parse_with_options(&mut input, None, Some(options));
+        let tree = parser.parse_with_options(&mut input, old, Some(options));
         match tree {
             Some(tree) => Ok(tree),
             None => {
@@ -57,4 +68,29 @@ pub fn parse(
             }
         }
     })
+}
+
+/// The pre-order index of `node` in `tree` (the `n` of records).
+pub fn node_index(tree: &ts::Tree, node: ts::Node) -> Option<u32> {
+    let mut cursor = tree.walk();
+    loop {
+        if cursor.node().id() == node.id() {
+            return Some(cursor.descendant_index() as u32);
+        }
+        if !cursor.goto_first_child() {
+            return None;
+        }
+        loop {
+            let c = cursor.node();
+            if c.start_byte() <= node.start_byte()
+                && node.end_byte() <= c.end_byte()
+                && (c.id() == node.id() || c.child_count() > 0)
+            {
+                break;
+            }
+            if !cursor.goto_next_sibling() {
+                return None;
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tree_sitter as ts;
 
 use super::enrich::{EdgeFact, Loc, LspFacts};
-use crate::syntax::{detect, parse, Language, TagRole};
+use crate::syntax::{detect, node_index, parse, Language, TagRole};
 
 const KINDS: [&str; 27] = [
     "unknown",
@@ -171,31 +171,6 @@ impl MergeCtx<'_> {
         self.tree
             .root_node()
             .descendant_for_byte_range(r.start, r.end.max(r.start))
-    }
-}
-
-/// The pre-order index of `node` in `tree`.
-fn node_index(tree: &ts::Tree, node: ts::Node) -> Option<u32> {
-    let mut cursor = tree.walk();
-    loop {
-        if cursor.node().id() == node.id() {
-            return Some(cursor.descendant_index() as u32);
-        }
-        if !cursor.goto_first_child() {
-            return None;
-        }
-        loop {
-            let c = cursor.node();
-            if c.start_byte() <= node.start_byte()
-                && node.end_byte() <= c.end_byte()
-                && (c.id() == node.id() || c.child_count() > 0)
-            {
-                break;
-            }
-            if !cursor.goto_next_sibling() {
-                return None;
-            }
-        }
     }
 }
 

@@ -138,6 +138,40 @@ impl Source {
     }
 }
 
+impl Source {
+    /// A source whose text lives in memory (an editor's buffer), not in a volume.
+    pub fn from_text(
+        volume: &str,
+        path: &str,
+        text: String,
+        language: Option<&'static Language>,
+    ) -> Source {
+        let head_end = floor_char_boundary(&text, 2048);
+        Source {
+            info: FileInfo {
+                id: file_id(volume, path),
+                volume: volume.to_string(),
+                path: path.to_string(),
+                language: language.map(|l| l.name.as_str()),
+                bytes: text.len() as u64,
+                sha256: Some(hex::encode(Sha256::digest(text.as_bytes()))),
+                encoding: Some("utf-8"),
+                compression: None,
+                generated: is_generated(path, &text[..head_end]),
+                vendored: is_vendored(path),
+            },
+            language,
+            failure: language.is_none().then(|| {
+                (
+                    Status::Unsupported,
+                    "no grammar for this file's name, extension or #! line".to_string(),
+                )
+            }),
+            text: Some(text),
+        }
+    }
+}
+
 /// Loads `entry`. `None` when `--lang` filters the file out.
 pub fn load(volume: &Volume, entry: &Entry, opts: &LoadOptions) -> Option<Source> {
     let mut src = Source::failed(volume, entry, Status::Unreadable, String::new());

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod catalog;
+mod editor;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;
