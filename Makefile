@@ -9,7 +9,7 @@ CARGO ?= cargo
 FEATURES ?= --all-features
 TOOLS ?= $(HOME)/.cache/disco/tools
 
-.PHONY: run test setup build lint fmt bench clean
+.PHONY: run test setup build lint fmt bench clean vsix
 
 run:
 	DISCO_TOOLS=$(TOOLS) SKIP_RUST_ANALYZER=1 scripts/setup-servers.sh
@@ -23,9 +23,13 @@ setup:
 
 test: setup
 	$(CARGO) fmt --all -- --check
+	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run package
 	DISCO_TOOLS=$(TOOLS) DISCO_REQUIRE_S3=1 DISCO_REQUIRE_SERVERS=1 \
 	  DISCO_MOTO_SERVER=$(TOOLS)/venv/bin/moto_server $(CARGO) test $(FEATURES)
 	$(CARGO) clippy $(FEATURES) --all-targets -- -D warnings
+
+vsix:
+	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package
 
 lint:
 	$(CARGO) clippy $(FEATURES) --all-targets -- -D warnings

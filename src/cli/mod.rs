@@ -41,7 +41,11 @@ enum Command {
     /// List the languages Disco parses and how it detects them.
     Languages,
     /// Serve the Language Server Protocol on stdio, for editors (VS Code: editors/vscode).
-    Lsp,
+    Lsp {
+        /// Accepted for clients that pass it: stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// List, check and install language servers.
     Servers {
         #[command(subcommand)]
@@ -75,7 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tree(args) => tree::run(&load_catalog()?, args),
         Command::Catalog { command } => catalog::run(&load_catalog()?, command),
         Command::Servers { command } => servers::run(&load_catalog()?, command),
-        Command::Lsp => {
+        Command::Lsp { .. } => {
             let options = disco::server::ServerOptions {
                 catalog: cli.catalog.clone(),
             };

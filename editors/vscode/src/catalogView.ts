@@ -123,7 +123,7 @@ export class CatalogProvider implements vscode.TreeDataProvider<CatalogNode>, vs
   getChildren(element?: CatalogNode): CatalogNode[] {
     if (!element) return this.groups;
     if (element.type === 'group') {
-      const origin = this.catalog?.origin ?? '';
+      const origin = this.catalog?.path ?? this.catalog?.origin ?? '';
       return element.resources.map((resource) => ({ type: 'resource', origin, resource }));
     }
     return [];

@@ -59,7 +59,8 @@ function statusIcon(status: string): string {
   const s = status.toLowerCase();
   if (['running', 'ready', 'ok', 'up', 'initialized'].includes(s)) return '$(pass-filled)';
   if (['starting', 'initializing', 'restarting', 'indexing'].includes(s)) return '$(sync~spin)';
-  if (['failed', 'error', 'crashed', 'dead', 'unavailable', 'missing'].includes(s)) return '$(error)';
+  if (['failed', 'error', 'crashed', 'dead', 'unavailable'].includes(s)) return '$(error)';
+  if (['not installed', 'missing'].includes(s)) return '$(warning)';
   return '$(circle-outline)';
 }
 
@@ -243,7 +244,7 @@ export class DiscoCommands {
                 step.increment = value.percentage - lastPercentage;
                 lastPercentage = value.percentage;
               }
-              progress.report(step);
+              if (step.message !== undefined || step.increment !== undefined) progress.report(step);
             },
           );
           try {

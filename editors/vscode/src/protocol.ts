@@ -130,6 +130,8 @@ export interface CatalogResource {
 export interface Catalog {
   /** The catalog file's path, or a phrase such as "the embedded default catalog". */
   origin: string;
+  /** The catalog file's path when there is one (preferred over `origin` for opening it). */
+  path?: string | null;
   resources: CatalogResource[];
 }
 
@@ -193,7 +195,7 @@ export function asCatalog(value: unknown): Catalog {
       });
     }
   }
-  return { origin: obj.origin, resources };
+  return { origin: obj.origin, path: typeof obj.path === 'string' ? obj.path : null, resources };
 }
 
 export function asServers(value: unknown): ServerStatus[] {

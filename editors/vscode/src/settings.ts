@@ -43,8 +43,9 @@ export function resolveCommand(setting: string, workspaceFolder: string | undefi
 /** How to start the server: `<disco.path> lsp` over stdio. */
 export function serverOptions(settings: DiscoSettings, workspaceFolder: string | undefined): ServerOptions {
   const command = resolveCommand(settings.path, workspaceFolder);
-  // TransportKind.stdio is 0; spelled out so this module needs no runtime import of the client.
-  const run = { command, args: ['lsp'], transport: 0 as const };
+  // No `transport`: the client then spawns exactly `<command> lsp` and talks
+  // over its stdin/stdout (TransportKind.stdio would append `--stdio`).
+  const run = { command, args: ['lsp'] };
   return { run, debug: run };
 }
 

@@ -5,6 +5,9 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+/** The VS Code version the stub claims (vscode-languageclient checks it). */
+export const version = '1.85.0';
+
 export class Uri {
   private constructor(
     readonly scheme: string,
@@ -202,6 +205,7 @@ export interface StubState {
   commands: Map<string, (...args: any[]) => any>;
   output: string[];
   outputShown: number;
+  configurationListeners: ((e: { affectsConfiguration(section: string): boolean }) => void)[];
 }
 
 function freshState(): StubState {
@@ -222,6 +226,7 @@ function freshState(): StubState {
     commands: new Map(),
     output: [],
     outputShown: 0,
+    configurationListeners: [],
   };
 }
 
@@ -279,8 +284,12 @@ export const window = {
   createOutputChannel(name: string) {
     return {
       name,
+      append: (text: string) => stub.state.output.push(text),
       appendLine: (line: string) => stub.state.output.push(line),
+      replace: (text: string) => stub.state.output.push(text),
+      clear() {},
       show: () => stub.state.outputShown++,
+      hide() {},
       dispose() {},
     };
   },
@@ -304,10 +313,19 @@ export const workspace = {
     stub.state.providers.set(scheme, provider);
     return { dispose: () => stub.state.providers.delete(scheme) };
   },
-  getConfiguration(section: string) {
-    return { get: (key: string) => stub.state.configuration[`${section}.${key}`] };
+  getConfiguration(section?: string) {
+    const key = (k: string) => (section ? `${section}.${k}` : k);
+    return {
+      get: (k: string, fallback?: unknown) => stub.state.configuration[key(k)] ?? fallback,
+      has: (k: string) => key(k) in stub.state.configuration,
+      inspect: () => undefined,
+      update: async () => undefined,
+    };
   },
-  onDidChangeConfiguration: () => ({ dispose() {} }),
+  onDidChangeConfiguration(listener: (e: { affectsConfiguration(section: string): boolean }) => void) {
+    stub.state.configurationListeners.push(listener);
+    return { dispose: () => undefined };
+  },
   onDidSaveTextDocument: () => ({ dispose() {} }),
   onDidCloseTextDocument: () => ({ dispose() {} }),
 };
