@@ -726,46 +726,31 @@ impl Ctx<'_> {
                 };
                 let me = self.here(s.selection.clone());
                 let source = servers[i].def.name.clone();
-                if let Some(v) = self
-                    .call(
-                        servers,
-                        i,
-                        "callHierarchy/incomingCalls",
-                        json!({"item": item}),
-                    )
-                    .await
-                {
+                // Incoming calls end at this symbol, outgoing ones start from it.
+                for (method, end, incoming) in [
+                    ("callHierarchy/incomingCalls", "from", true),
+                    ("callHierarchy/outgoingCalls", "to", false),
+                ] {
+                    let Some(v) = self.call(servers, i, method, json!({"item": item})).await else {
+                        continue;
+                    };
                     for c in v.as_array().into_iter().flatten() {
-                        if let Some(from) = self.item_loc(enc, &c["from"]) {
-                            self.facts.edges.push(EdgeFact {
-                                kind: "calls",
-                                from,
-                                to: me.clone(),
-                                name: c["from"]["name"].as_str().map(str::to_string),
-                                source: source.clone(),
-                            });
-                        }
-                    }
-                }
-                if let Some(v) = self
-                    .call(
-                        servers,
-                        i,
-                        "callHierarchy/outgoingCalls",
-                        json!({"item": item}),
-                    )
-                    .await
-                {
-                    for c in v.as_array().into_iter().flatten() {
-                        if let Some(to) = self.item_loc(enc, &c["to"]) {
-                            self.facts.edges.push(EdgeFact {
-                                kind: "calls",
-                                from: me.clone(),
-                                to,
-                                name: c["to"]["name"].as_str().map(str::to_string),
-                                source: source.clone(),
-                            });
-                        }
+                        let Some(other) = self.item_loc(enc, &c[end]) else {
+                            continue;
+                        };
+                        let (from, to) = if incoming {
+                            (other, me.clone())
+                        } else {
+                            (me.clone(), other)
+                        };
+                        let name = c[end]["name"].as_str().map(str::to_string);
+                        self.facts.edges.push(EdgeFact {
+                            kind: "calls",
+                            from,
+                            to,
+                            name,
+                            source: source.clone(),
+                        });
                     }
                 }
             }
