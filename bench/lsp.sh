@@ -84,6 +84,7 @@ else
     if [[ ! -x $disco ]] || [[ -n $(find "$repo/src" -newer "$disco" -print -quit) ]]; then
         say "building disco (cargo build --release --quiet); this can take several minutes"
         (cd "$repo" && cargo build --release --quiet)
+        built_now=1
     fi
 fi
 [[ -x $disco ]] || { say "no disco binary at $disco"; exit 1; }
@@ -257,7 +258,7 @@ cpu_model=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed
     --header "  disco: ${disco_version:-unknown version} ($disco_src, built $disco_built; git $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?'))" \
     --header "  $REPS timed reps after one warm-up, medians; $(nproc) cores, ${cpu_model:-unknown CPU}" \
     --header "  load average: $load_before before the warm-up, $load_start at the start of the timed runs, $load_end at the end" \
-    --header "$(awk -v l="${load_before%% *}" 'BEGIN { if (l + 0 > 0.7) printf "  WARNING: the machine was busy before this benchmark started (1-minute load %s): wall times are inflated and noisy; CPU seconds much less so", l }')"
+    --header "$(awk -v l="${load_before%% *}" -v b="${built_now:-}" 'BEGIN { if (l + 0 > 0.7) printf "  WARNING: the machine was busy before the warm-up (1-minute load %s%s): wall times may be inflated and noisy; CPU seconds much less so", l, b ? ", partly this script'"'"'s own cargo build" : "" }')"
 "$py" - "$work/runs.timed.jsonl" <<'EOF'
 import json, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
@@ -298,6 +299,10 @@ notes:
   - jedi-language-server answers one request at a time, so a client's concurrency only
     helps by keeping the server's queue full; with srv busy near 100% neither client can
     go faster (the server is the bottleneck, not the client).
+  - the requests are the same on both sides (checked by the proxy above); only their order and
+    overlap differ. jedi's CPU per request depends on that (with --jobs > 1 disco interleaves
+    files), so compare the srv cpu s column too, and \`disco --jobs 1\` against the sync peer
+    for a like-for-like order.
   - multilspy's initialize sends VS Code's capabilities and rust-analyzer's
     initializationOptions (jedi ignores them); disco sends its own; both ask for
     hierarchical document symbols, and jedi answers both with the same symbols.

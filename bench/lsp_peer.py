@@ -366,14 +366,28 @@ def proxy_main(argv):
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     counts = {}
+    sigs = []
     lock = threading.RLock()
 
     def save():
         with lock:
             tmp = a.count + ".tmp"
             with open(tmp, "w") as f:
-                json.dump(counts, f, sort_keys=True)
+                json.dump({"counts": counts, "requests": sorted(sigs)}, f, sort_keys=True)
             os.replace(tmp, a.count)
+
+    def signature(msg):
+        """What identifies a document message or request: method, document, position (or text hash)."""
+        import hashlib
+
+        p = msg.get("params") or {}
+        td = p.get("textDocument") or {}
+        sig = [msg.get("method", ""), td.get("uri", "")]
+        if "text" in td:
+            sig += [td.get("languageId"), hashlib.sha256(td["text"].encode()).hexdigest()[:16]]
+        if "position" in p:
+            sig.append(f"{p['position'].get('line')}:{p['position'].get('character')}")
+        return " ".join(str(x) for x in sig)
 
     def up():  # client -> server, parsed and counted
         src = sys.stdin.buffer
@@ -397,6 +411,8 @@ def proxy_main(argv):
                     key = f"{kind} {msg.get('method', '')}".strip()
                     with lock:
                         counts[key] = counts.get(key, 0) + 1
+                        if str(msg.get("method", "")).startswith("textDocument/"):
+                            sigs.append(signature(msg))
                     if msg.get("method") in ("shutdown", "exit"):
                         save()
                 except ValueError:
@@ -558,7 +574,8 @@ def report_main(argv):
     a = ap.parse_args(argv)
     rows = json.load(open(a.rows))
     runs = [json.loads(line) for line in open(a.runs)]
-    counts = json.load(open(a.counts)) if a.counts else {}
+    counts_raw = json.load(open(a.counts)) if a.counts else {}
+    counts = {k: v.get("counts", {}) for k, v in counts_raw.items()}
     med = {}
     for key, label in rows:
         rs = [r for r in runs if r["row"] == key]
@@ -628,6 +645,20 @@ def report_main(argv):
             print("  messages sent to the server, counted by a proxy in one untimed run:")
             for k in keys:
                 print(f"    {k:<40} disco {dc.get(k, 0):6d}   multilspy {pc.get(k, 0):6d}")
+            dr, pr = counts_raw[dk].get("requests", []), counts_raw[pk].get("requests", [])
+            if dr == pr:
+                print(f"    the {len(dr)} textDocument/* messages are the same on both sides"
+                      " (method, document, text hash, position), in a different order")
+            else:
+                from collections import Counter
+
+                only_d, only_p = Counter(dr) - Counter(pr), Counter(pr) - Counter(dr)
+                print(f"    textDocument/* messages differ: {sum(only_d.values())} only disco sent,"
+                      f" {sum(only_p.values())} only multilspy sent, e.g.")
+                for x in list(only_d)[:3]:
+                    print(f"      disco only: {x}")
+                for x in list(only_p)[:3]:
+                    print(f"      multilspy only: {x}")
             print()
         if same:
             print("  symbols and answered hovers: identical totals on both sides")
