@@ -285,6 +285,15 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     };
     (extras.definitions, extras.units) = finish(lang, &pend, text);
     extras.lsp = merged.map(|m| m.finish(&pend.wanted));
+    // An ERROR leaf does not always set `has_error` on the root: the walk's counts decide too.
+    if status == Status::Ok
+        && stats
+            .as_ref()
+            .is_some_and(|s| s.error_nodes + s.missing_nodes > 0)
+    {
+        status = Status::SyntaxErrors;
+        reason = Some("the tree has ERROR or MISSING nodes".to_string());
+    }
     let h = header(&src, status, reason, stats, servers.clone());
     let payload = if opts.format == Format::Rows {
         Payload::Rows(Box::new(FileRows {

@@ -193,3 +193,16 @@ fn a_parse_past_its_deadline_times_out() {
     assert_eq!(recs[0]["status"], "timeout");
     assert!(recs[0]["reason"].as_str().unwrap().contains("longer than"));
 }
+
+#[test]
+fn an_error_leaf_the_root_does_not_flag_is_still_a_syntax_error() {
+    // Regression: for `€ = 2` tree-sitter-python puts an ERROR leaf in the tree while the
+    // root's `has_error` is false; the walk's counts decide the status.
+    let dir = tree(&[(
+        "euro.py",
+        "# -*- coding: utf-8 -*-\n\u{20ac} = 2\n".as_bytes(),
+    )]);
+    let recs = crate::support::tree_records(dir.path(), &[]);
+    assert_eq!(recs[0]["status"], "syntax_errors", "{}", recs[0]["stats"]);
+    assert!(recs[0]["stats"]["error_nodes"].as_u64().unwrap() > 0);
+}
