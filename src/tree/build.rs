@@ -243,7 +243,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
         }
         Format::Flat => {
             let mut w = FlatWriter::new(
-                Vec::with_capacity(text.len() * 12),
+                Vec::with_capacity(text.len() * 32),
                 &src.info.id,
                 lang,
                 text,

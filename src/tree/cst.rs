@@ -12,6 +12,28 @@ use tree_sitter as ts;
 use super::record::Stats;
 use crate::syntax::Language;
 
+/// Hashes tree-sitter node ids (addresses) for maps looked up at every node: a multiply,
+/// not SipHash, since the keys are not attacker-chosen.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct NodeIdHasher(u64);
+
+impl std::hash::Hasher for NodeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by tree-sitter node id.
+pub(crate) type NodeMap<V> = HashMap<usize, V, std::hash::BuildHasherDefault<NodeIdHasher>>;
+
 /// Which node texts to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextMode {
@@ -48,7 +70,7 @@ pub(crate) struct TooDeep(pub u32);
 pub(crate) fn walk(
     tree: &ts::Tree,
     visitor: &mut dyn Visitor,
-    wanted: &mut HashMap<usize, u32>,
+    wanted: &mut NodeMap<u32>,
 ) -> Result<Stats, TooDeep> {
     let mut stats = Stats::default();
     let mut cursor = tree.walk();
@@ -126,7 +148,7 @@ fn num(out: &mut Vec<u8>, key: &[u8], v: u32) {
 }
 
 /// JSON fragments (`,"sym":...`) to add to nodes, by tree-sitter node id.
-pub(crate) type Annotations = HashMap<usize, String>;
+pub(crate) type Annotations = NodeMap<String>;
 
 /// Writes the fields every node shares: kind, field, flags, span, (by mode) text, and what
 /// language servers said about the node.
@@ -196,7 +218,7 @@ impl<'a> NestedWriter<'a> {
     ) -> Self {
         NestedWriter {
             annots,
-            out: Vec::with_capacity(text.len() * 8),
+            out: Vec::with_capacity(text.len() * 24),
             lang,
             text,
             mode,

@@ -132,7 +132,7 @@ pub(crate) struct MergeCtx<'a> {
 /// The merge, before the walk: node annotations (JSON fragments by tree-sitter node id) and
 /// the nodes whose pre-order index the records need.
 pub(crate) struct Merged {
-    pub annots: HashMap<usize, String>,
+    pub annots: super::cst::Annotations,
     /// Finished after the walk, when node indices are known.
     symbols: Vec<(String, Value, usize)>,
     diagnostics: Vec<(Value, usize)>,
@@ -174,7 +174,11 @@ impl MergeCtx<'_> {
     }
 }
 
-pub(crate) fn prepare(ctx: &MergeCtx, facts: LspFacts, wanted: &mut HashMap<usize, u32>) -> Merged {
+pub(crate) fn prepare(
+    ctx: &MergeCtx,
+    facts: LspFacts,
+    wanted: &mut super::cst::NodeMap<u32>,
+) -> Merged {
     let own_defs = DefIndex::new(ctx.lang, ctx.tree, ctx.text);
     let mut others: HashMap<PathBuf, Option<Other>> = HashMap::new();
     let mut annots: HashMap<usize, Vec<String>> = HashMap::new();
@@ -251,7 +255,7 @@ pub(crate) fn prepare(ctx: &MergeCtx, facts: LspFacts, wanted: &mut HashMap<usiz
     let mut edges = Vec::new();
     let endpoint = |loc: &Loc,
                     others: &mut HashMap<PathBuf, Option<Other>>,
-                    wanted: &mut HashMap<usize, u32>|
+                    wanted: &mut super::cst::NodeMap<u32>|
      -> (Value, Option<usize>) {
         if loc.path == ctx.path {
             let node = ctx.node_at(&loc.range);
@@ -369,7 +373,7 @@ fn load_other(path: &Path, root: &Path) -> Option<Other> {
 
 impl Merged {
     /// Fills in node indices (known after the walk) and returns the record values.
-    pub(crate) fn finish(self, wanted: &HashMap<usize, u32>) -> LspJson {
+    pub(crate) fn finish(self, wanted: &super::cst::NodeMap<u32>) -> LspJson {
         let idx = |id: usize| wanted.get(&id).copied().filter(|&n| n != u32::MAX);
         let mut symbols = serde_json::Map::new();
         for (id, mut v, node) in self.symbols {

@@ -1,7 +1,5 @@
 //! Definitions from the tags query, and the function/class units datasets keep.
 
-use std::collections::HashMap;
-
 use sha2::{Digest, Sha256};
 use tree_sitter as ts;
 
@@ -43,7 +41,7 @@ pub(crate) struct Pending<'t> {
     pub defs: Vec<Tag<'t>>,
     /// Name ranges of references (calls, type uses), where `--lsp full` asks for definitions.
     pub refs: Vec<std::ops::Range<usize>>,
-    pub wanted: HashMap<usize, u32>,
+    pub wanted: super::cst::NodeMap<u32>,
 }
 
 pub(crate) fn pending<'t>(
@@ -58,7 +56,8 @@ pub(crate) fn pending<'t>(
         .into_iter()
         .partition(|t| t.role == TagRole::Definition);
     let refs = refs.iter().map(|t| t.name.byte_range()).collect();
-    let mut wanted = HashMap::with_capacity(defs.len() * 3);
+    let mut wanted =
+        super::cst::NodeMap::with_capacity_and_hasher(defs.len() * 3, Default::default());
     for d in &defs {
         wanted.insert(d.node.id(), u32::MAX);
         wanted.insert(d.name.id(), u32::MAX);
