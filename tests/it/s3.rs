@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,11 @@ struct Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        // The server runs in its own process group: end it with anything it started.
+        // SAFETY: kill(2) on the group created for this child.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -46,8 +52,10 @@ fn moto() -> Option<Moto> {
         .port();
     let child = Command::new(server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .expect("moto_server starts");
     let moto = Moto { child, port };
