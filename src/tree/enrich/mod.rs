@@ -392,22 +392,7 @@ impl Ctx<'_> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
-                let status = match &e {
-                    RpcError::Timeout { .. } => "timeout",
-                    RpcError::Closed { .. } => "crashed",
-                    _ => "partial",
-                };
-                let p = &mut servers[i].producer;
-                if status_rank(status) > status_rank(&p.status) {
-                    p.status = status.into();
-                }
-                p.error.get_or_insert_with(|| e.to_string());
-                self.facts.errors.push((
-                    servers[i].def.name.clone(),
-                    method.to_string(),
-                    e.code(),
-                    e.to_string(),
-                ));
+                self.record_error(servers, i, method, e);
                 None
             }
         }
@@ -648,10 +633,10 @@ impl Ctx<'_> {
     }
 
     fn record_error(&mut self, servers: &mut [Server<'_>], i: usize, method: &str, e: RpcError) {
-        let status = if matches!(e, RpcError::Timeout { .. }) {
-            "timeout"
-        } else {
-            "partial"
+        let status = match &e {
+            RpcError::Timeout { .. } => "timeout",
+            RpcError::Closed { .. } => "crashed",
+            _ => "partial",
         };
         let p = &mut servers[i].producer;
         if status_rank(status) > status_rank(&p.status) {
