@@ -12,7 +12,14 @@ pub fn repo_root() -> PathBuf {
 pub fn disco() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_disco"));
     cmd.env_remove("DISCO_CATALOG").env("DISCO_LSP", "none");
+    isolate_cargo(&mut cmd);
     cmd
+}
+
+/// Language servers run cargo (rust-analyzer's `cargo metadata`, its rustc probes): they must
+/// not share the target directory, nor cargo's probe cache, of the build running the tests.
+pub fn isolate_cargo(cmd: &mut Command) {
+    cmd.env("CARGO_TARGET_DIR", std::env::temp_dir().join("disco-it-servers-target"));
 }
 
 /// The fault-injection server built from `examples/fake_lsp.rs`.
