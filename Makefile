@@ -27,8 +27,9 @@ test: setup
 	# clippy before the tests: a cargo probe cached after the S3 tests once replayed
 	# moto's banner as rustc's input (see the issue notes); this order avoids it.
 	$(CARGO) clippy $(FEATURES) --all-targets -- -D warnings
-	DISCO_TOOLS=$(TOOLS) DISCO_REQUIRE_S3=1 DISCO_REQUIRE_SERVERS=1 \
-	  DISCO_MOTO_SERVER=$(TOOLS)/venv/bin/moto_server $(CARGO) test $(FEATURES)
+	eval "$$(DISCO_TOOLS=$(TOOLS) scripts/setup.sh --env)" && \
+	  DISCO_TOOLS=$(TOOLS) DISCO_REQUIRE_S3=1 DISCO_REQUIRE_SERVERS=1 DISCO_REQUIRE_PIPELINE=1 \
+	  $(CARGO) test $(FEATURES)
 
 vsix:
 	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package

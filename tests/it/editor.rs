@@ -27,7 +27,10 @@ impl Editor {
             .arg("lsp")
             .current_dir(root)
             .env_remove("DISCO_CATALOG")
-            .env("CARGO_TARGET_DIR", std::env::temp_dir().join("disco-it-servers-target"))
+            .env(
+                "CARGO_TARGET_DIR",
+                std::env::temp_dir().join("disco-it-servers-target"),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -19,7 +19,10 @@ pub fn disco() -> Command {
 /// Language servers run cargo (rust-analyzer's `cargo metadata`, its rustc probes): they must
 /// not share the target directory, nor cargo's probe cache, of the build running the tests.
 pub fn isolate_cargo(cmd: &mut Command) {
-    cmd.env("CARGO_TARGET_DIR", std::env::temp_dir().join("disco-it-servers-target"));
+    cmd.env(
+        "CARGO_TARGET_DIR",
+        std::env::temp_dir().join("disco-it-servers-target"),
+    );
 }
 
 /// The fault-injection server built from `examples/fake_lsp.rs`.

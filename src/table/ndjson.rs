@@ -1,0 +1,213 @@
+//! NDJSON: one JSON object a line. Schema inference by majority per top-level field (a number
+//! column with a stray string stays numeric; the stray row is rejected), and streaming decoding
+//! through arrow-json; a line that does not parse or fit is rejected with its line number.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+
+use anyhow::Result;
+use arrow::datatypes::SchemaRef;
+use arrow::json::reader::{infer_json_schema_from_iterator, ReaderBuilder};
+use serde_json::Value;
+
+use super::read::{ReadBatch, ReadReject};
+
+fn kind(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::Number(_) => 2,
+        Value::String(_) => 3,
+        Value::Array(_) => 4,
+        Value::Object(_) => 5,
+    }
+}
+
+/// The keys of a JSON object in the order written.
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, _)) = m.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Infers a schema from the first `rows` objects.
+pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
+    let lines: Vec<String> = BufReader::new(input)
+        .lines()
+        .map_while(|l| l.ok())
+        .filter(|l| !l.trim().is_empty())
+        .take(rows)
+        .collect();
+    let mut order: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for l in &lines {
+        if let Ok(Keys(keys)) = serde_json::from_str::<Keys>(l) {
+            for k in keys {
+                if seen.insert(k.clone()) {
+                    order.push(k);
+                }
+            }
+        }
+    }
+    let mut sample: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(Value::is_object)
+        .collect();
+    // The majority kind of each field; minority values do not shape the schema.
+    let mut votes: HashMap<String, [usize; 6]> = HashMap::new();
+    for row in &sample {
+        for (k, v) in row.as_object().into_iter().flatten() {
+            votes.entry(k.clone()).or_default()[kind(v) as usize] += 1;
+        }
+    }
+    let majority: HashMap<String, u8> = votes
+        .into_iter()
+        .map(|(k, c)| {
+            let best = (1..6).max_by_key(|&i| c[i]).unwrap_or(0);
+            (k, best as u8)
+        })
+        .collect();
+    for row in &mut sample {
+        if let Some(obj) = row.as_object_mut() {
+            for (k, v) in obj.iter_mut() {
+                let m = majority.get(k).copied().unwrap_or(0);
+                // Numbers read fine into text columns; anything else off the majority is dropped.
+                if kind(v) != 0 && kind(v) != m && !(m == 3 && kind(v) <= 2) {
+                    *v = Value::Null;
+                }
+            }
+        }
+    }
+    let schema = infer_json_schema_from_iterator(sample.iter().map(Ok))?;
+    // Columns in the order the rows first name them (inference sorts them).
+    let fields: Vec<arrow::datatypes::FieldRef> = order
+        .iter()
+        .filter_map(|k| {
+            schema
+                .field_with_name(k)
+                .ok()
+                .map(|f| std::sync::Arc::new(f.clone()))
+        })
+        .collect();
+    Ok(std::sync::Arc::new(arrow::datatypes::Schema::new(fields)))
+}
+
+/// Decodes lines into batches of `n` rows.
+pub fn read(
+    input: Box<dyn Read + Send>,
+    path: String,
+    schema: SchemaRef,
+    n: usize,
+) -> impl Iterator<Item = Result<ReadBatch>> + Send {
+    let mut lines = BufReader::with_capacity(256 * 1024, input)
+        .split(b'\n')
+        .enumerate();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut rows: Vec<(u64, Value, String)> = Vec::with_capacity(n.min(65536));
+        let mut rejects = Vec::new();
+        while rows.len() < n {
+            let Some((i, line)) = lines.next() else {
+                done = true;
+                break;
+            };
+            let line_no = i as u64 + 1;
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    rejects.push(ReadReject {
+                        file: path.clone(),
+                        line: line_no,
+                        reason: format!("read error: {e}"),
+                        raw: String::new(),
+                    });
+                    done = true;
+                    break;
+                }
+            };
+            let text = line.strip_suffix(b"\r").unwrap_or(&line);
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let reject = |reason: String| ReadReject {
+                file: path.clone(),
+                line: line_no,
+                reason,
+                raw: String::from_utf8_lossy(text).into_owned(),
+            };
+            match serde_json::from_slice::<Value>(text) {
+                Ok(v @ Value::Object(_)) => rows.push((line_no, v, String::new())),
+                Ok(_) => rejects.push(reject("not a JSON object".into())),
+                Err(e) => rejects.push(reject(format!("invalid JSON: {e}"))),
+            }
+        }
+        if rows.is_empty() && rejects.is_empty() {
+            return None;
+        }
+        Some(decode(&schema, &path, rows, rejects))
+    })
+}
+
+fn decoder(schema: &SchemaRef, n: usize) -> Result<arrow::json::reader::Decoder> {
+    Ok(ReaderBuilder::new(schema.clone())
+        .with_batch_size(n.max(1))
+        .with_coerce_primitive(true)
+        .build_decoder()?)
+}
+
+/// Decodes rows; when the batch fails, finds the rows that do not fit one by one.
+fn decode(
+    schema: &SchemaRef,
+    path: &str,
+    rows: Vec<(u64, Value, String)>,
+    mut rejects: Vec<ReadReject>,
+) -> Result<ReadBatch> {
+    let values: Vec<&Value> = rows.iter().map(|r| &r.1).collect();
+    let mut d = decoder(schema, values.len())?;
+    let whole = d.serialize(&values).and_then(|_| d.flush());
+    let batch = match whole {
+        Ok(Some(b)) => b,
+        Ok(None) => arrow::record_batch::RecordBatch::new_empty(schema.clone()),
+        Err(_) => {
+            let mut good = Vec::new();
+            for (line, v, _) in &rows {
+                let mut one = decoder(schema, 1)?;
+                match one.serialize(&[v]).and_then(|_| one.flush()) {
+                    Ok(_) => good.push(v),
+                    Err(e) => rejects.push(ReadReject {
+                        file: path.to_string(),
+                        line: *line,
+                        reason: format!("does not fit the schema: {e}"),
+                        raw: v.to_string(),
+                    }),
+                }
+            }
+            let mut d = decoder(schema, good.len())?;
+            d.serialize(&good)?;
+            d.flush()?
+                .unwrap_or_else(|| arrow::record_batch::RecordBatch::new_empty(schema.clone()))
+        }
+    };
+    rejects.sort_by_key(|r| r.line);
+    Ok(ReadBatch { batch, rejects })
+}

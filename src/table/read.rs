@@ -1,0 +1,502 @@
+//! Reading tables: a URI (a catalog table, `name://path`, a glob, a plain path) becomes a list
+//! of parts (files, or groups of small files) in a fixed order, and each part a stream of
+//! record batches. Rows that cannot be decoded are kept as read rejects, with their line.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use arrow::array::{ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::{csv, html, ndjson};
+use crate::catalog::{Catalog, TableFormat};
+use crate::volume::{decompress, strip_codec_extension, Codec, ListOptions, Volume};
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    Parquet,
+    Csv,
+    Tsv,
+    Ndjson,
+    /// One row per line: `path`, `line`, `text`.
+    Lines,
+    /// One row per file: `path`, `text`.
+    Text,
+    /// One row per file: `path`, `size`, `bytes`.
+    Blob,
+    /// One row per file: `path`, `title`, `text` (the visible text).
+    Html,
+}
+
+impl InputFormat {
+    pub fn parse(s: &str) -> Option<InputFormat> {
+        Some(match s {
+            "parquet" => Self::Parquet,
+            "csv" => Self::Csv,
+            "tsv" => Self::Tsv,
+            "ndjson" | "jsonl" | "json" => Self::Ndjson,
+            "lines" => Self::Lines,
+            "text" => Self::Text,
+            "blob" => Self::Blob,
+            "html" => Self::Html,
+            _ => return None,
+        })
+    }
+
+    /// By extension (after a compression extension).
+    pub fn from_path(path: &str) -> Option<InputFormat> {
+        let p = strip_codec_extension(path);
+        let ext = p.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        Some(match ext.as_str() {
+            "parquet" | "pq" => Self::Parquet,
+            "csv" => Self::Csv,
+            "tsv" | "tab" => Self::Tsv,
+            "ndjson" | "jsonl" | "json" => Self::Ndjson,
+            "txt" | "text" | "log" => Self::Lines,
+            "html" | "htm" => Self::Html,
+            _ => return None,
+        })
+    }
+
+    /// One row per file: small files are grouped into parts.
+    fn per_file(self) -> bool {
+        matches!(self, Self::Text | Self::Blob | Self::Html)
+    }
+}
+
+/// How to read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub format: Option<InputFormat>,
+    /// Decompress every file with this codec, whatever its extension (`gz` = gzip).
+    pub codec: Option<Codec>,
+    pub batch_size: usize,
+    /// Column types that replace the inferred ones (`fare = "float64"`).
+    pub schema: Vec<(String, DataType)>,
+    /// Rows sampled per part to infer a CSV or NDJSON schema.
+    pub infer_rows: usize,
+    /// Largest file read (after decompression).
+    pub max_bytes: u64,
+    pub list: ListOptions,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            codec: None,
+            batch_size: 8192,
+            schema: Vec::new(),
+            infer_rows: 1000,
+            max_bytes: 2 << 30,
+            list: ListOptions::default(),
+        }
+    }
+}
+
+/// A column type by SQL-ish name.
+pub fn parse_type(s: &str) -> Option<DataType> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "int64" | "bigint" | "long" => DataType::Int64,
+        "int32" | "int" | "integer" => DataType::Int32,
+        "float64" | "double" => DataType::Float64,
+        "float32" | "float" | "real" => DataType::Float32,
+        "bool" | "boolean" => DataType::Boolean,
+        "string" | "utf8" | "text" | "varchar" => DataType::Utf8,
+        "binary" | "bytes" => DataType::Binary,
+        "date" | "date32" => DataType::Date32,
+        "timestamp" => DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, None),
+        _ => return None,
+    })
+}
+
+/// One unit of reading (and of resuming): a file, or a group of small files.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub index: usize,
+    pub files: Vec<(String, u64)>,
+}
+
+impl Part {
+    pub fn label(&self) -> String {
+        match self.files.as_slice() {
+            [(p, _)] => p.clone(),
+            [(first, _), .., (last, _)] => format!("{first}..{last}"),
+            [] => String::new(),
+        }
+    }
+}
+
+/// A row a reader could not decode.
+#[derive(Debug, Clone)]
+pub struct ReadReject {
+    pub file: String,
+    /// 1-based line (CSV, NDJSON, lines) or 0 when the whole file failed.
+    pub line: u64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// A decoded batch and the rows around it that failed.
+pub struct ReadBatch {
+    pub batch: RecordBatch,
+    pub rejects: Vec<ReadReject>,
+}
+
+/// The batches of one part, in order.
+pub type Batches = Box<dyn Iterator<Item = Result<ReadBatch>> + Send>;
+
+/// An opened input: its volume, parts and schema.
+pub struct Input {
+    pub uri: String,
+    pub volume: Volume,
+    pub parts: Vec<Part>,
+    pub format: InputFormat,
+    pub schema: SchemaRef,
+    opts: ReadOptions,
+}
+
+fn has_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+impl Input {
+    /// Opens `uri`: a catalog table name, `name://path`, a built-in URI or a path; a path may
+    /// hold a glob (`pond://trips/*.csv`). The schema is inferred from the first part.
+    pub fn open(catalog: &Catalog, uri: &str, mut opts: ReadOptions) -> Result<Input> {
+        let mut target = uri.to_string();
+        if let Some(t) = catalog.tables.get(uri) {
+            target = t.url.clone();
+            if opts.format.is_none() {
+                opts.format = match t.format {
+                    TableFormat::Parquet | TableFormat::Delta => Some(InputFormat::Parquet),
+                    TableFormat::Csv => Some(InputFormat::Csv),
+                    TableFormat::Ndjson => Some(InputFormat::Ndjson),
+                };
+            }
+        }
+        let (base, pattern) = match target.find(['*', '?', '[']) {
+            Some(i) if has_glob(&target) => {
+                let cut = target[..i].rfind('/').map(|j| j + 1).unwrap_or(0);
+                (target[..cut].to_string(), Some(target[cut..].to_string()))
+            }
+            _ => (target.clone(), None),
+        };
+        let base_uri = if base.is_empty() {
+            ".".to_string()
+        } else {
+            base
+        };
+        let loc = catalog.resolve(&base_uri)?;
+        let volume = Volume::open(&loc.volume)?;
+        let mut list = opts.list.clone();
+        if let Some(p) = &pattern {
+            let full = if loc.path.is_empty() {
+                p.clone()
+            } else {
+                format!("{}/{p}", loc.path)
+            };
+            list.include.push(full);
+        }
+        let entries = volume.list(&loc.path, &list)?;
+        let mut files: Vec<(String, u64)> = entries
+            .into_iter()
+            .filter(|e| matches!(e.kind, crate::volume::EntryKind::File))
+            .map(|e| (e.path, e.size))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("{uri}: no files to read");
+        }
+        let format = match opts.format {
+            Some(f) => f,
+            None => InputFormat::from_path(&files[0].0).ok_or_else(|| {
+                anyhow!(
+                    "{uri}: cannot tell the format of {} from its name; give one \
+                     (parquet, csv, tsv, ndjson, lines, text, blob, html)",
+                    files[0].0
+                )
+            })?,
+        };
+        let parts: Vec<Part> = if format.per_file() {
+            files
+                .chunks(opts.batch_size.clamp(1, 1024))
+                .enumerate()
+                .map(|(index, c)| Part {
+                    index,
+                    files: c.to_vec(),
+                })
+                .collect()
+        } else {
+            files
+                .into_iter()
+                .enumerate()
+                .map(|(index, f)| Part {
+                    index,
+                    files: vec![f],
+                })
+                .collect()
+        };
+        let mut input = Input {
+            uri: uri.to_string(),
+            volume,
+            parts,
+            format,
+            schema: Arc::new(Schema::empty()),
+            opts,
+        };
+        input.schema = input.infer()?;
+        Ok(input)
+    }
+
+    fn bytes(&self, path: &str) -> Result<Vec<u8>> {
+        match self.opts.codec {
+            None => Ok(self.volume.read(path, self.opts.max_bytes)?.bytes),
+            Some(c) => {
+                let raw = self.volume.read_raw(path, self.opts.max_bytes)?;
+                decompress(c, &raw, self.opts.max_bytes)
+                    .map_err(|e| anyhow!("{path}: {} decompression failed: {e:?}", c.name()))
+            }
+        }
+    }
+
+    fn stream(&self, path: &str) -> Result<Box<dyn std::io::Read + Send>> {
+        Ok(self
+            .volume
+            .open_reader(path, self.opts.codec, self.opts.max_bytes)?)
+    }
+
+    fn infer(&self) -> Result<SchemaRef> {
+        let first = &self.parts[0].files[0].0;
+        let schema = match self.format {
+            InputFormat::Parquet => {
+                let b = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(self.bytes(first)?))
+                    .with_context(|| format!("{first}: not a Parquet file"))?;
+                b.schema().clone()
+            }
+            InputFormat::Csv | InputFormat::Tsv => {
+                csv::infer(self.stream(first)?, self.delimiter(), self.opts.infer_rows)?
+            }
+            InputFormat::Ndjson => ndjson::infer(self.stream(first)?, self.opts.infer_rows)?,
+            InputFormat::Lines => Arc::new(Schema::new(vec![
+                Field::new("path", DataType::Utf8, false),
+                Field::new("line", DataType::Int64, false),
+                Field::new("text", DataType::Utf8, false),
+            ])),
+            InputFormat::Text => Arc::new(Schema::new(vec![
+                Field::new("path", DataType::Utf8, false),
+                Field::new("text", DataType::Utf8, false),
+            ])),
+            InputFormat::Blob => Arc::new(Schema::new(vec![
+                Field::new("path", DataType::Utf8, false),
+                Field::new("size", DataType::Int64, false),
+                Field::new("bytes", DataType::Binary, false),
+            ])),
+            InputFormat::Html => Arc::new(Schema::new(vec![
+                Field::new("path", DataType::Utf8, false),
+                Field::new("title", DataType::Utf8, true),
+                Field::new("text", DataType::Utf8, false),
+            ])),
+        };
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        for (name, ty) in &self.opts.schema {
+            let f = fields
+                .iter_mut()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| anyhow!("schema override: no column `{name}` in {}", self.uri))?;
+            *f = Field::new(name, ty.clone(), true);
+        }
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    fn delimiter(&self) -> u8 {
+        if self.format == InputFormat::Tsv {
+            b'\t'
+        } else {
+            b','
+        }
+    }
+
+    /// Reads one part, batch by batch (in the input's schema), streaming.
+    pub fn read_part(&self, part: &Part) -> Result<Batches> {
+        let n = self.opts.batch_size.max(1);
+        let schema = self.schema.clone();
+        if self.format.per_file() {
+            return Ok(Box::new(std::iter::once(self.read_files(part))));
+        }
+        let path = part.files[0].0.clone();
+        Ok(match self.format {
+            InputFormat::Parquet => {
+                let bytes = self.bytes(&path)?;
+                let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(bytes))
+                    .with_context(|| format!("{path}: not a Parquet file"))?
+                    .with_batch_size(n)
+                    .build()?;
+                Box::new(reader.map(move |b| {
+                    let b = b.with_context(|| format!("{path}: corrupt Parquet"))?;
+                    Ok(ReadBatch {
+                        batch: conform(b, &schema).with_context(|| path.clone())?,
+                        rejects: Vec::new(),
+                    })
+                }))
+            }
+            InputFormat::Csv | InputFormat::Tsv => Box::new(csv::read(
+                self.stream(&path)?,
+                path,
+                self.delimiter(),
+                schema,
+                n,
+            )),
+            InputFormat::Ndjson => Box::new(ndjson::read(self.stream(&path)?, path, schema, n)),
+            InputFormat::Lines => Box::new(read_lines(self.stream(&path)?, path, schema, n)),
+            _ => unreachable!("per-file formats are read above"),
+        })
+    }
+
+    fn read_files(&self, part: &Part) -> Result<ReadBatch> {
+        let mut rejects = Vec::new();
+        let mut paths = Vec::new();
+        let mut sizes = Vec::new();
+        let mut blobs: Vec<Vec<u8>> = Vec::new();
+        for (path, _) in &part.files {
+            match self.bytes(path) {
+                Ok(b) => {
+                    paths.push(path.clone());
+                    sizes.push(b.len() as i64);
+                    blobs.push(b);
+                }
+                Err(e) => rejects.push(ReadReject {
+                    file: path.clone(),
+                    line: 0,
+                    reason: format!("{e:#}"),
+                    raw: String::new(),
+                }),
+            }
+        }
+        let mut texts: Vec<String> = Vec::new();
+        let mut titles: Vec<Option<String>> = Vec::new();
+        if self.format != InputFormat::Blob {
+            let mut keep = Vec::new();
+            for (i, b) in blobs.iter().enumerate() {
+                match std::str::from_utf8(b) {
+                    Ok(t) if self.format == InputFormat::Html => {
+                        let (title, text) = html::extract(t);
+                        titles.push(title);
+                        texts.push(text);
+                        keep.push(i);
+                    }
+                    Ok(t) => {
+                        texts.push(t.to_string());
+                        keep.push(i);
+                    }
+                    Err(e) => rejects.push(ReadReject {
+                        file: paths[i].clone(),
+                        line: 0,
+                        reason: format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
+                        raw: String::new(),
+                    }),
+                }
+            }
+            paths = keep.iter().map(|&i| paths[i].clone()).collect();
+        }
+        let path_col: ArrayRef = Arc::new(StringArray::from(paths));
+        let columns: Vec<ArrayRef> = match self.format {
+            InputFormat::Blob => vec![
+                path_col,
+                Arc::new(Int64Array::from(sizes)),
+                Arc::new(BinaryArray::from_iter_values(blobs.iter())),
+            ],
+            InputFormat::Html => vec![
+                path_col,
+                Arc::new(StringArray::from(titles)),
+                Arc::new(StringArray::from(texts)),
+            ],
+            _ => vec![path_col, Arc::new(StringArray::from(texts))],
+        };
+        let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
+        Ok(ReadBatch { batch, rejects })
+    }
+}
+
+fn read_lines(
+    input: Box<dyn std::io::Read + Send>,
+    path: String,
+    schema: SchemaRef,
+    n: usize,
+) -> impl Iterator<Item = Result<ReadBatch>> + Send {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::with_capacity(256 * 1024, input)
+        .split(b'\n')
+        .enumerate();
+    let mut done = false;
+    let mut first = true;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let (mut numbers, mut texts, mut rejects) = (Vec::new(), Vec::new(), Vec::new());
+        while numbers.len() < n {
+            let Some((i, line)) = lines.next() else {
+                done = true;
+                break;
+            };
+            let reject = |reason: String, raw: &[u8]| ReadReject {
+                file: path.clone(),
+                line: i as u64 + 1,
+                reason,
+                raw: String::from_utf8_lossy(raw).into_owned(),
+            };
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    rejects.push(reject(format!("read error: {e}"), b""));
+                    done = true;
+                    break;
+                }
+            };
+            let line = line.strip_suffix(b"\r").unwrap_or(&line);
+            match std::str::from_utf8(line) {
+                Ok(t) => {
+                    numbers.push(i as i64 + 1);
+                    texts.push(t.to_string());
+                }
+                Err(e) => rejects.push(reject(
+                    format!("not UTF-8: invalid byte at column {}", e.valid_up_to() + 1),
+                    line,
+                )),
+            }
+        }
+        if numbers.is_empty() && rejects.is_empty() && !first {
+            return None;
+        }
+        first = false;
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![path.as_str(); numbers.len()])),
+            Arc::new(Int64Array::from(numbers)),
+            Arc::new(StringArray::from(texts)),
+        ];
+        Some(
+            RecordBatch::try_new(schema.clone(), cols)
+                .map(|batch| ReadBatch { batch, rejects })
+                .map_err(Into::into),
+        )
+    })
+}
+
+/// Casts a batch to the input's schema (another part's types, or an override).
+fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch);
+    }
+    let mut cols = Vec::with_capacity(schema.fields().len());
+    for f in schema.fields() {
+        let c = batch
+            .column_by_name(f.name())
+            .ok_or_else(|| anyhow!("no column `{}` here, unlike the first part", f.name()))?;
+        cols.push(arrow::compute::cast(c, f.data_type())?);
+    }
+    Ok(RecordBatch::try_new(schema.clone(), cols)?)
+}

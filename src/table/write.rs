@@ -1,0 +1,579 @@
+//! Writing tables: Parquet (zstd), CSV, NDJSON (also to stdout) and Delta Lake. Every write
+//! is atomic: a single file is written beside its target and renamed (or put whole); a
+//! directory of parts gets one file per input part, each appearing whole; a Delta table gets
+//! one commit per input part.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use arrow::array::RecordBatch;
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{DataType, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::delta::{self, AddFile, Commit};
+use crate::catalog::{Catalog, TableFormat};
+use crate::volume::{ListOptions, Volume};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Parquet,
+    Csv,
+    Ndjson,
+    Delta,
+}
+
+impl OutputFormat {
+    pub fn parse(s: &str) -> Option<OutputFormat> {
+        Some(match s {
+            "parquet" => Self::Parquet,
+            "csv" => Self::Csv,
+            "ndjson" | "jsonl" | "json" => Self::Ndjson,
+            "delta" => Self::Delta,
+            _ => return None,
+        })
+    }
+
+    fn from_table(f: TableFormat) -> OutputFormat {
+        match f {
+            TableFormat::Delta => Self::Delta,
+            TableFormat::Parquet => Self::Parquet,
+            TableFormat::Csv => Self::Csv,
+            TableFormat::Ndjson => Self::Ndjson,
+        }
+    }
+
+    fn from_ext(path: &str) -> Option<OutputFormat> {
+        let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "parquet" | "pq" => Self::Parquet,
+            "csv" => Self::Csv,
+            "ndjson" | "jsonl" | "json" => Self::Ndjson,
+            _ => return None,
+        })
+    }
+
+    fn ext(self) -> &'static str {
+        match self {
+            Self::Parquet | Self::Delta => "parquet",
+            Self::Csv => "csv",
+            Self::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// Where the rows go: stdout, one file, a directory of part files, or a Delta table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Stdout,
+    File,
+    Dir,
+    Delta,
+}
+
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    pub format: Option<OutputFormat>,
+    pub row_group_size: usize,
+    pub partition_by: Vec<String>,
+    pub overwrite: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            format: None,
+            row_group_size: 64 * 1024,
+            partition_by: Vec::new(),
+            overwrite: false,
+        }
+    }
+}
+
+/// An output table.
+pub struct Output {
+    pub uri: String,
+    volume: Option<Volume>,
+    base: String,
+    pub format: OutputFormat,
+    pub layout: Layout,
+    pub opts: WriteOptions,
+}
+
+impl Output {
+    /// `-` is stdout (NDJSON unless told otherwise); a catalog table name, a URI or a path
+    /// ending in `.parquet`/`.csv`/`.ndjson` is one file; anything else a directory of parts,
+    /// or a Delta table with format `delta`.
+    pub fn open(catalog: &Catalog, uri: &str, mut opts: WriteOptions) -> Result<Output> {
+        if uri == "-" {
+            let format = opts.format.unwrap_or(OutputFormat::Ndjson);
+            if matches!(format, OutputFormat::Delta | OutputFormat::Parquet) {
+                bail!("stdout takes csv or ndjson, not {format:?}");
+            }
+            return Ok(Output {
+                uri: uri.into(),
+                volume: None,
+                base: String::new(),
+                format,
+                layout: Layout::Stdout,
+                opts,
+            });
+        }
+        let mut target = uri.to_string();
+        if let Some(t) = catalog.tables.get(uri) {
+            target = t.url.clone();
+            opts.format = opts.format.or(Some(OutputFormat::from_table(t.format)));
+            if opts.partition_by.is_empty() {
+                opts.partition_by = t.partition_by.clone();
+            }
+        }
+        let (dir_uri, leaf) = match target.trim_end_matches('/').rsplit_once('/') {
+            Some((d, l)) if !d.ends_with(':') && !d.ends_with(":/") => {
+                (d.to_string(), l.to_string())
+            }
+            _ if target.contains("://") => (
+                target.trim_end_matches('/').to_string() + "/",
+                String::new(),
+            ),
+            _ => (".".to_string(), target.trim_end_matches('/').to_string()),
+        };
+        // The parent must exist for a local output; create it.
+        let local_dir = match dir_uri.strip_prefix("file://") {
+            Some(p) => Some(p),
+            None => (!dir_uri.contains("://")).then_some(dir_uri.as_str()),
+        };
+        if let Some(d) = local_dir {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {d}"))?;
+        }
+        let loc = catalog.resolve(&dir_uri)?;
+        let volume = Volume::open(&loc.volume)?;
+        let base = delta::join(&loc.path, &leaf);
+        let ext_format = OutputFormat::from_ext(&leaf);
+        let format = opts.format.or(ext_format).unwrap_or(OutputFormat::Parquet);
+        let layout = if format == OutputFormat::Delta {
+            Layout::Delta
+        } else if ext_format.is_some() {
+            Layout::File
+        } else {
+            Layout::Dir
+        };
+        if !opts.partition_by.is_empty() && layout != Layout::Delta {
+            bail!("{uri}: partition columns need a Delta table (format delta)");
+        }
+        Ok(Output {
+            uri: uri.into(),
+            volume: Some(volume),
+            base,
+            format,
+            layout,
+            opts,
+        })
+    }
+
+    /// Checks the output can hold `schema` (before any data is read).
+    pub fn check(&self, schema: &SchemaRef) -> Result<()> {
+        for p in &self.opts.partition_by {
+            schema
+                .index_of(p)
+                .map_err(|_| anyhow!("{}: no partition column `{p}` in the output", self.uri))?;
+        }
+        match self.format {
+            OutputFormat::Csv => {
+                for f in schema.fields() {
+                    if matches!(
+                        f.data_type(),
+                        DataType::List(_)
+                            | DataType::LargeList(_)
+                            | DataType::FixedSizeList(_, _)
+                            | DataType::Struct(_)
+                            | DataType::Map(_, _)
+                    ) {
+                        bail!(
+                            "{}: CSV cannot hold column `{}` ({}); write parquet, delta or ndjson, or drop it with `select`",
+                            self.uri,
+                            f.name(),
+                            f.data_type()
+                        );
+                    }
+                }
+            }
+            OutputFormat::Delta => {
+                delta::schema_json(&delta::delta_schema(schema))
+                    .with_context(|| format!("{}: as a Delta table", self.uri))?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether input parts are resumable units here (a directory of parts or Delta).
+    pub fn resumable(&self) -> bool {
+        matches!(self.layout, Layout::Dir | Layout::Delta)
+    }
+
+    fn volume(&self) -> &Volume {
+        self.volume.as_ref().expect("not stdout")
+    }
+
+    fn part_file(&self, index: usize) -> String {
+        delta::join(
+            &self.base,
+            &format!("part-{index:06}.{}", self.format.ext()),
+        )
+    }
+
+    /// Is input part `index` already written (by an earlier run of application `app`)?
+    pub fn done(&self, app: &str, index: usize) -> Result<bool> {
+        Ok(match self.layout {
+            Layout::Dir => self
+                .volume()
+                .list(&self.part_file(index), &ListOptions::default())
+                .map(|e| !e.is_empty())
+                .unwrap_or(false),
+            Layout::Delta => delta::snapshot(self.volume(), &self.base)?
+                .txns
+                .get(app)
+                .is_some_and(|v| *v >= index as i64),
+            _ => false,
+        })
+    }
+
+    /// The last part committed by `app` (Delta), to skip on resume.
+    pub fn delta_progress(&self, app: &str) -> Result<Option<i64>> {
+        if self.layout != Layout::Delta {
+            return Ok(None);
+        }
+        Ok(delta::snapshot(self.volume(), &self.base)?
+            .txns
+            .get(app)
+            .copied())
+    }
+
+    /// A writer for input part `index` (Dir, Delta), or for everything (File, Stdout).
+    pub fn writer(
+        &self,
+        schema: &SchemaRef,
+        index: usize,
+        app: &str,
+        first: bool,
+    ) -> Result<PartWriter<'_>> {
+        let schema = if self.layout == Layout::Delta {
+            delta::delta_schema(schema)
+        } else {
+            schema.clone()
+        };
+        let target = match self.layout {
+            Layout::Stdout => Target::Stdout,
+            Layout::File => Target::Path(self.base.clone()),
+            Layout::Dir => Target::Path(self.part_file(index)),
+            Layout::Delta => Target::Delta {
+                app: app.to_string(),
+                index,
+                overwrite: self.opts.overwrite && first,
+                files: BTreeMap::new(),
+            },
+        };
+        let enc = match &target {
+            Target::Delta { .. } => None,
+            Target::Stdout => Some(Enc::new(
+                self.format,
+                Sink::Stdout(std::io::BufWriter::new(std::io::stdout())),
+                &schema,
+                &self.opts,
+            )?),
+            Target::Path(p) => Some(Enc::new(
+                self.format,
+                self.sink_for(p)?,
+                &schema,
+                &self.opts,
+            )?),
+        };
+        Ok(PartWriter {
+            index,
+            out: self,
+            schema,
+            target,
+            enc,
+            rows: 0,
+        })
+    }
+
+    fn sink_for(&self, path: &str) -> Result<Sink> {
+        match self.volume().local_root() {
+            Some(root) => {
+                let full = root.join(path);
+                if let Some(parent) = full.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                // Hidden (readers of directories skip dot files) until renamed.
+                let name = full
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = full.with_file_name(format!(".{name}.disco-tmp-{}", std::process::id()));
+                let file = std::fs::File::create(&tmp)
+                    .with_context(|| format!("creating {}", tmp.display()))?;
+                Ok(Sink::File(std::io::BufWriter::new(file), tmp, full))
+            }
+            None => Ok(Sink::Memory(Vec::new(), path.to_string())),
+        }
+    }
+}
+
+enum Target {
+    Stdout,
+    Path(String),
+    Delta {
+        app: String,
+        index: usize,
+        overwrite: bool,
+        /// Partition path → its encoder and values.
+        files: BTreeMap<String, DeltaFile>,
+    },
+}
+
+/// A Delta data file being written: its encoder, partition values and row count.
+type DeltaFile = (Enc, BTreeMap<String, Option<String>>, u64);
+
+enum Sink {
+    Stdout(std::io::BufWriter<std::io::Stdout>),
+    File(std::io::BufWriter<std::fs::File>, PathBuf, PathBuf),
+    Memory(Vec<u8>, String),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(w, _, _) => w.write(buf),
+            Sink::Memory(v, _) => v.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(w, _, _) => w.flush(),
+            Sink::Memory(_, _) => Ok(()),
+        }
+    }
+}
+
+enum Enc {
+    Parquet(Box<ArrowWriter<Sink>>),
+    Csv(Box<arrow::csv::Writer<Sink>>),
+    Ndjson(Box<arrow::json::LineDelimitedWriter<Sink>>),
+}
+
+impl Enc {
+    fn new(
+        format: OutputFormat,
+        sink: Sink,
+        schema: &SchemaRef,
+        opts: &WriteOptions,
+    ) -> Result<Enc> {
+        Ok(match format {
+            OutputFormat::Parquet | OutputFormat::Delta => {
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+                    .set_max_row_group_row_count(Some(opts.row_group_size.max(1)))
+                    .build();
+                Enc::Parquet(Box::new(ArrowWriter::try_new(
+                    sink,
+                    schema.clone(),
+                    Some(props),
+                )?))
+            }
+            OutputFormat::Csv => Enc::Csv(Box::new(
+                arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(sink),
+            )),
+            OutputFormat::Ndjson => {
+                Enc::Ndjson(Box::new(arrow::json::LineDelimitedWriter::new(sink)))
+            }
+        })
+    }
+
+    fn write(&mut self, b: &RecordBatch) -> Result<()> {
+        match self {
+            Enc::Parquet(w) => w.write(b)?,
+            Enc::Csv(w) => w.write(b)?,
+            Enc::Ndjson(w) => w.write(b)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Sink> {
+        Ok(match self {
+            Enc::Parquet(w) => w.into_inner()?,
+            Enc::Csv(w) => w.into_inner(),
+            Enc::Ndjson(mut w) => {
+                w.finish()?;
+                w.into_inner()
+            }
+        })
+    }
+}
+
+/// Writes the rows of one part (or of everything) and makes them appear at once.
+pub struct PartWriter<'a> {
+    index: usize,
+    out: &'a Output,
+    schema: SchemaRef,
+    target: Target,
+    enc: Option<Enc>,
+    rows: u64,
+}
+
+impl PartWriter<'_> {
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        if let Some(enc) = &mut self.enc {
+            return enc.write(batch);
+        }
+        let batch = delta::to_delta(batch, &self.schema)?;
+        let Target::Delta { files, .. } = &mut self.target else {
+            unreachable!("only Delta writes without one encoder")
+        };
+        let parts = &self.out.opts.partition_by;
+        if parts.is_empty() {
+            let e = files.entry(String::new()).or_insert_with(|| {
+                (
+                    Enc::new(
+                        OutputFormat::Delta,
+                        Sink::Memory(Vec::new(), String::new()),
+                        &self.schema,
+                        &self.out.opts,
+                    )
+                    .expect("parquet writer"),
+                    BTreeMap::new(),
+                    0,
+                )
+            });
+            e.2 += batch.num_rows() as u64;
+            return e.0.write(&batch);
+        }
+        // Split by partition values; data files hold the other columns.
+        let idx: Vec<usize> = parts
+            .iter()
+            .map(|p| batch.schema().index_of(p))
+            .collect::<Result<_, _>>()?;
+        let keep: Vec<usize> = (0..batch.num_columns())
+            .filter(|i| !idx.contains(i))
+            .collect();
+        let data_schema = std::sync::Arc::new(self.schema.project(&keep)?);
+        let mut groups: BTreeMap<Vec<Option<String>>, Vec<bool>> = BTreeMap::new();
+        for row in 0..batch.num_rows() {
+            let key: Vec<Option<String>> = idx
+                .iter()
+                .map(|&i| delta::partition_value(batch.column(i).as_ref(), row))
+                .collect();
+            let mask = groups
+                .entry(key)
+                .or_insert_with(|| vec![false; batch.num_rows()]);
+            mask[row] = true;
+        }
+        for (key, mask) in groups {
+            let sub = filter_record_batch(&batch.project(&keep)?, &mask.into())?;
+            let dir: Vec<String> = parts
+                .iter()
+                .zip(&key)
+                .map(|(p, v)| {
+                    format!(
+                        "{p}={}",
+                        v.as_deref()
+                            .map_or("__HIVE_DEFAULT_PARTITION__".to_string(), delta::escape)
+                    )
+                })
+                .collect();
+            let dir = dir.join("/");
+            let values: BTreeMap<String, Option<String>> = parts.iter().cloned().zip(key).collect();
+            if !files.contains_key(&dir) {
+                let enc = Enc::new(
+                    OutputFormat::Delta,
+                    Sink::Memory(Vec::new(), String::new()),
+                    &data_schema,
+                    &self.out.opts,
+                )?;
+                files.insert(dir.clone(), (enc, values, 0));
+            }
+            let e = files.get_mut(&dir).expect("inserted");
+            e.2 += sub.num_rows() as u64;
+            e.0.write(&sub)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the rows visible: rename, put, or a Delta commit. `Ok(false)` when a Delta
+    /// commit found the part already committed (by an earlier run).
+    pub fn commit(self) -> Result<bool> {
+        let volume = self.out.volume.as_ref();
+        if let Some(enc) = self.enc {
+            match enc.finish()? {
+                Sink::Stdout(mut w) => w.flush()?,
+                Sink::File(mut w, tmp, full) => {
+                    w.flush()?;
+                    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                    crate::pipeline::crash_point(self.index);
+                    std::fs::rename(&tmp, &full)
+                        .with_context(|| format!("renaming into {}", full.display()))?;
+                }
+                Sink::Memory(bytes, path) => volume.expect("a volume").put(&path, bytes)?,
+            }
+            return Ok(true);
+        }
+        let Target::Delta {
+            app,
+            index,
+            overwrite,
+            files,
+        } = self.target
+        else {
+            unreachable!("only Delta writes without one encoder")
+        };
+        let volume = volume.expect("a volume");
+        let mut adds = Vec::new();
+        for (dir, (enc, values, rows)) in files {
+            let Sink::Memory(bytes, _) = enc.finish()? else {
+                unreachable!("delta buffers")
+            };
+            let name = format!("part-{index:06}-{}.parquet", uuid::Uuid::new_v4());
+            let rel = if dir.is_empty() {
+                name
+            } else {
+                format!("{dir}/{name}")
+            };
+            let size = bytes.len() as u64;
+            volume.put(&delta::join(&self.out.base, &rel), bytes)?;
+            adds.push(AddFile {
+                path: rel,
+                partition_values: values,
+                size,
+                rows,
+            });
+        }
+        crate::pipeline::crash_point(self.index);
+        let committed = delta::commit(
+            volume,
+            &self.out.base,
+            &Commit {
+                schema: &self.schema,
+                partition_columns: &self.out.opts.partition_by,
+                adds,
+                overwrite,
+                txn: Some((app, index as i64)),
+                operation: "WRITE",
+            },
+        )?;
+        Ok(committed.is_some())
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
