@@ -133,9 +133,7 @@ timed() {
 }
 
 # --- corpora and catalogs -------------------------------------------------------------------
-# The catalog loader reads a tokenizer's stage options as keys beside `url` (padding,
-# truncate...), not as an `options` table. The model's url is `minilm://./` rather than
-# `minilm://` (a bare volume root becomes `minilm:/config.json` when the stage appends a file).
+# Tokenizer options sit beside `url` (an `options = { ... }` table works too).
 write_catalog() { # DIR CORPUS_DIR
     cat >"$1/disco.toml" <<EOF
 [volumes.bench]
@@ -157,7 +155,7 @@ truncate = false
 
 [models.embed]
 kind = "embedding"
-url = "minilm://./"
+url = "minilm://"
 tokenizer = "mini"
 EOF
 }

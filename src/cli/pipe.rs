@@ -242,6 +242,7 @@ pub fn run(catalog: &Catalog, args: &RunCmd) -> Result<ExitCode> {
         fresh: args.fresh,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         job: args.job.clone().unwrap_or_default(),
+        on_part: None,
     };
     let write = WriteOptions {
         format: args

@@ -29,7 +29,7 @@ use arrow::record_batch::RecordBatch;
 pub use json::{row_json, rows_to_values};
 pub use plan::{build_stages, StageRegistry};
 pub(crate) use run::crash_point;
-pub use run::{rejects_schema, run, RunOptions, RunSummary, Shard};
+pub use run::{rejects_schema, run, OnPart, RunOptions, RunSummary, Shard};
 
 /// A plan error: which stage, and what is wrong (naming the column).
 #[derive(Debug, Clone)]

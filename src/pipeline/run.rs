@@ -73,8 +73,20 @@ impl Shard {
     }
 }
 
+/// Called after each part of this shard: `(parts done or skipped, parts of this shard)`.
+#[derive(Clone)]
+pub struct OnPart(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for OnPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnPart(..)")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
+    /// Progress for callers that are not a terminal (the editor's work-done progress).
+    pub on_part: Option<OnPart>,
     pub shard: Shard,
     /// Ignore what earlier runs committed.
     pub fresh: bool,
@@ -251,7 +263,18 @@ pub fn run(
         output.delta_progress(&app)?
     };
     let mut first = true;
+    let mine = input
+        .parts
+        .iter()
+        .filter(|p| opts.shard.mine(p.index))
+        .count();
+    let report = |done: usize| {
+        if let Some(cb) = &opts.on_part {
+            (cb.0)(done, mine);
+        }
+    };
     for part in input.parts.iter().filter(|p| opts.shard.mine(p.index)) {
+        report(sum.parts);
         sum.parts += 1;
         let skip = !opts.fresh
             && output.resumable()
@@ -384,6 +407,7 @@ pub fn run(
         }
         sum.parts_written += 1;
     }
+    report(sum.parts);
     if let Some(r) = whole_rejects {
         r.commit()?;
     }

@@ -80,9 +80,8 @@ pub async fn execute(backend: &Backend, params: lsp::ExecuteCommandParams) -> Re
                     known.join(", ")
                 )));
             }
-            Err(failed(format!(
-                "pipeline `{name}` is defined, but this build of disco cannot run pipelines yet"
-            )))
+            let token = params.work_done_progress_params.work_done_token.clone();
+            run_pipeline(backend, cat, name.to_string(), token).await
         }
         "disco.servers" => {
             let sup = state.supervisor();
@@ -311,5 +310,90 @@ async fn node(state: &Arc<State>, params: &lsp::ExecuteCommandParams) -> Result<
         "references": references,
         "diagnostics": diagnostics,
         "file": rec["file"],
+    }))
+}
+
+/// Runs a catalog pipeline on a blocking thread, reporting work-done progress per input
+/// part when the client gave a token, and returns the run's summary.
+async fn run_pipeline(
+    backend: &Backend,
+    cat: crate::catalog::Catalog,
+    name: String,
+    token: Option<lsp::ProgressToken>,
+) -> Result<Value> {
+    use lsp::notification::Progress;
+    use lsp::{ProgressParams, ProgressParamsValue, WorkDoneProgress};
+    let client = backend.client.clone();
+    let send = |value: WorkDoneProgress| {
+        let client = client.clone();
+        let token = token.clone();
+        async move {
+            if let Some(token) = token {
+                client
+                    .send_notification::<Progress>(ProgressParams {
+                        token,
+                        value: ProgressParamsValue::WorkDone(value),
+                    })
+                    .await;
+            }
+        }
+    };
+    send(WorkDoneProgress::Begin(lsp::WorkDoneProgressBegin {
+        title: format!("Pipeline {name}"),
+        cancellable: Some(false),
+        message: Some("checking the plan".into()),
+        percentage: Some(0),
+    }))
+    .await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, usize)>();
+    let on_part = crate::pipeline::OnPart(Arc::new(move |done, total| {
+        let _ = tx.send((done, total));
+    }));
+    let job_name = name.clone();
+    let started = std::time::Instant::now();
+    let job = tokio::task::spawn_blocking(move || {
+        let opts = crate::pipeline::RunOptions {
+            on_part: Some(on_part),
+            ..Default::default()
+        };
+        crate::Disco::with_catalog(cat).run_pipeline(&job_name, &opts)
+    });
+    while let Some((done, total)) = rx.recv().await {
+        send(WorkDoneProgress::Report(lsp::WorkDoneProgressReport {
+            cancellable: Some(false),
+            message: Some(format!("{done}/{total} parts")),
+            percentage: Some((done * 100 / total.max(1)) as u32),
+        }))
+        .await;
+    }
+    let outcome = job
+        .await
+        .map_err(|e| failed(format!("pipeline `{name}` panicked: {e}")))?;
+    let message = match &outcome {
+        Ok(sum) => sum.line(),
+        Err(e) => format!("failed: {e:#}"),
+    };
+    send(WorkDoneProgress::End(lsp::WorkDoneProgressEnd {
+        message: Some(message),
+    }))
+    .await;
+    let sum = outcome.map_err(|e| failed(format!("pipeline `{name}`: {e:#}")))?;
+    let by: serde_json::Map<String, Value> = sum
+        .rejected_by
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    Ok(json!({
+        "pipeline": name,
+        "summary": sum.line(),
+        "parts": sum.parts,
+        "partsWritten": sum.parts_written,
+        "partsSkipped": sum.parts_skipped,
+        "rowsIn": sum.rows_in,
+        "rowsPassed": sum.rows_passed,
+        "rowsRejected": sum.rows_rejected,
+        "rowsOut": sum.rows_out,
+        "rejectedBy": by,
+        "seconds": started.elapsed().as_secs_f64(),
     }))
 }

@@ -263,6 +263,20 @@ impl Input {
         }
     }
 
+    /// A Parquet reader: local files are read as needed (row group by row group), other
+    /// files fetched whole.
+    fn parquet(&self, path: &str) -> Result<ParquetRecordBatchReaderBuilder<ParquetSource>> {
+        let plain = self.opts.codec.is_none() && Codec::from_path(path).is_none();
+        let source = match self.volume.local_file(path)? {
+            Some(file) if plain => ParquetSource::File(
+                std::fs::File::open(&file).with_context(|| format!("opening {path}"))?,
+            ),
+            _ => ParquetSource::Bytes(Bytes::from(self.bytes(path)?)),
+        };
+        ParquetRecordBatchReaderBuilder::try_new(source)
+            .with_context(|| format!("{path}: not a Parquet file"))
+    }
+
     fn stream(&self, path: &str) -> Result<Box<dyn std::io::Read + Send>> {
         Ok(self
             .volume
@@ -272,11 +286,7 @@ impl Input {
     fn infer(&self) -> Result<SchemaRef> {
         let first = &self.parts[0].files[0].0;
         let schema = match self.format {
-            InputFormat::Parquet => {
-                let b = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(self.bytes(first)?))
-                    .with_context(|| format!("{first}: not a Parquet file"))?;
-                b.schema().clone()
-            }
+            InputFormat::Parquet => self.parquet(first)?.schema().clone(),
             InputFormat::Csv | InputFormat::Tsv => {
                 csv::infer(self.stream(first)?, self.delimiter(), self.opts.infer_rows)?
             }
@@ -330,11 +340,7 @@ impl Input {
         let path = part.files[0].0.clone();
         Ok(match self.format {
             InputFormat::Parquet => {
-                let bytes = self.bytes(&path)?;
-                let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(bytes))
-                    .with_context(|| format!("{path}: not a Parquet file"))?
-                    .with_batch_size(n)
-                    .build()?;
+                let reader = self.parquet(&path)?.with_batch_size(n).build()?;
                 Box::new(reader.map(move |b| {
                     let b = b.with_context(|| format!("{path}: corrupt Parquet"))?;
                     Ok(ReadBatch {
@@ -499,4 +505,37 @@ fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
         cols.push(arrow::compute::cast(c, f.data_type())?);
     }
     Ok(RecordBatch::try_new(schema.clone(), cols)?)
+}
+
+/// Where Parquet bytes come from: a local file, or bytes fetched whole.
+pub enum ParquetSource {
+    File(std::fs::File),
+    Bytes(Bytes),
+}
+
+impl parquet::file::reader::Length for ParquetSource {
+    fn len(&self) -> u64 {
+        match self {
+            ParquetSource::File(f) => f.len(),
+            ParquetSource::Bytes(b) => b.len() as u64,
+        }
+    }
+}
+
+impl parquet::file::reader::ChunkReader for ParquetSource {
+    type T = Box<dyn std::io::Read + Send>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(match self {
+            ParquetSource::File(f) => Box::new(f.get_read(start)?),
+            ParquetSource::Bytes(b) => Box::new(b.get_read(start)?),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        match self {
+            ParquetSource::File(f) => f.get_bytes(start, length),
+            ParquetSource::Bytes(b) => b.get_bytes(start, length),
+        }
+    }
 }

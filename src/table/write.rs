@@ -401,7 +401,13 @@ impl Enc {
 
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
         match self {
-            Enc::Parquet(w) => w.write(b)?,
+            Enc::Parquet(w) => {
+                w.write(b)?;
+                // Bounded memory: a row group is closed once its buffers reach 64 MiB.
+                if w.in_progress_size() > 64 << 20 {
+                    w.flush()?;
+                }
+            }
             Enc::Csv(w) => w.write(b)?,
             Enc::Ndjson(w) => w.write(b)?,
         }

@@ -213,6 +213,16 @@ impl Volume {
         }
     }
 
+    /// The local file behind `path` on a local volume (checked as a read is: inside the
+    /// volume), `None` on other back ends.
+    pub fn local_file(&self, path: &str) -> Result<Option<PathBuf>, VolumeError> {
+        let rel = self.confine(path)?;
+        match &self.backend {
+            Backend::Local { root } => self.local_path(root, &rel).map(Some),
+            Backend::Store { .. } => Ok(None),
+        }
+    }
+
     /// A streaming reader of a file, decompressed by `codec` (or by its extension when
     /// `None`). Local files are read as they are consumed; other stores fetch the object.
     pub fn open_reader(

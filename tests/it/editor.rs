@@ -133,7 +133,7 @@ fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-const CATALOG: &str = "[volumes.data]\nurl = \"file://data\"\n\n[validators.v]\nschema = { type = \"object\" }\n\n[pipelines.clean]\ninput = \"data://in.csv\"\nstages = [\"v\"]\n";
+const CATALOG: &str = "[volumes.data]\nurl = \"file://data\"\n\n[validators.v]\nschema = { type = \"object\" }\n\n[pipelines.clean]\ninput = \"data://in.csv\"\nstages = [\"v\"]\noutput = \"data://out/clean.parquet\"\n";
 
 #[tokio::test]
 async fn an_editor_session_from_open_to_exit() {
@@ -219,6 +219,46 @@ async fn an_editor_session_from_open_to_exit() {
             .contains("no pipeline named `nope`"),
         "{err}"
     );
+    // A real run, with work-done progress under the client's token.
+    write(&root, "data/in.csv", b"a,b\n1,x\n2,y\n3,z\n");
+    let sum = ed
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "disco.runPipeline", "arguments": [{"name": "clean"}], "workDoneToken": "run-1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (sum["rowsIn"].as_u64(), sum["rowsOut"].as_u64()),
+        (Some(3), Some(3)),
+        "{sum}"
+    );
+    assert!(sum["summary"]
+        .as_str()
+        .unwrap()
+        .contains("rows in 3 = 3 passed + 0 rejected"));
+    assert!(root.join("data/out/clean.parquet").is_file());
+    // The last progress notification may trail the answer.
+    let kinds = loop {
+        let kinds: Vec<String> = ed
+            .notifications
+            .iter()
+            .filter(|n| n["method"] == "$/progress" && n["params"]["token"] == "run-1")
+            .map(|n| n["params"]["value"]["kind"].as_str().unwrap().to_string())
+            .collect();
+        if kinds.iter().any(|k| k == "end") {
+            break kinds;
+        }
+        let msg = ed.recv().await;
+        ed.notifications.push(msg);
+    };
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("begin"),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last().map(String::as_str), Some("end"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "report"), "{kinds:?}");
     let err = ed.command("disco.bogus", json!([])).await.unwrap_err();
     assert_eq!(err["code"], -32601);
 
