@@ -30,6 +30,10 @@ test: setup
 	eval "$$(DISCO_TOOLS=$(TOOLS) scripts/setup.sh --env)" && \
 	  DISCO_TOOLS=$(TOOLS) DISCO_REQUIRE_S3=1 DISCO_REQUIRE_SERVERS=1 DISCO_REQUIRE_PIPELINE=1 \
 	  $(CARGO) test $(FEATURES)
+	# End to end: the .vsix in code-server, driven by headless Chromium, against the debug
+	# binary the tests built ("Disco: Show Semantic Tree" on a Python file).
+	DISCO_TOOLS=$(TOOLS) scripts/setup-e2e.sh
+	DISCO_TOOLS=$(TOOLS) node editors/vscode/e2e/run.mjs --disco "$${CARGO_TARGET_DIR:-target}/debug/disco"
 
 vsix:
 	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package

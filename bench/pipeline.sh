@@ -158,6 +158,17 @@ kind = "embedding"
 url = "minilm://"
 tokenizer = "mini"
 EOF
+    # The peers write only the id and what they computed: so does Disco (a `select` stage).
+    cat >"$1/tok.toml" <<EOF
+input = "bench://corpus.parquet"
+stages = ["mini", { use = "select", columns = ["id", "ids", "n_tokens"] }]
+output = "file://$1/unused.parquet"
+EOF
+    cat >"$1/emb.toml" <<EOF
+input = "file://$1/head.parquet"
+stages = ["embed", { use = "select", columns = ["id", "embedding"] }]
+output = "file://$1/unused.parquet"
+EOF
 }
 
 declare -A corpus_rows
@@ -205,7 +216,7 @@ for ((r = 1; r <= RUNS; r++)); do
 
         o=$work/out/tokenize.$s.$r; mkdir -p "$o"
         timed tokenize "$s" disco disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
-            --input bench://corpus.parquet --stage mini --output "file://$o/tok.parquet" --quiet
+            "$work/$s/tok.toml" --output "file://$o/tok.parquet" --quiet
         rm -rf "$o"
         if [[ $peers_here == 1 ]]; then
             o=$work/out/tokenize-py.$s.$r; mkdir -p "$o"
@@ -217,7 +228,7 @@ for ((r = 1; r <= RUNS; r++)); do
         if [[ $s == 1x && $SKIP_EMBED != 1 ]]; then
             o=$work/out/embed.$s.$r; mkdir -p "$o"
             timed embed "$s" disco disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
-                --input "file://$work/1x/head.parquet" --stage embed --output "file://$o/emb.parquet" --quiet
+                "$work/1x/emb.toml" --output "file://$o/emb.parquet" --quiet
             rm -rf "$o"
             o=$work/out/embed-onnx.$s.$r; mkdir -p "$o"
             timed embed "$s" onnxruntime peer "$r" -- "$PY" "$peers" embed-onnx \
@@ -373,8 +384,8 @@ for bench in ("validate", "tokenize"):
 if env["BENCH_SKIP_EMBED"] == "1":
     print("  embed: skipped (SKIP_EMBED=1)")
 print()
-print("notes: Disco's tokenize and embed outputs keep the input columns (id, path, text, record) beside")
-print("       ids / embedding; the peers write id + ids + n_tokens / id + embedding only.")
+print("notes: both sides write the same columns: id + ids + n_tokens (tokenize), id + embedding (embed);")
+print("       Disco through a `select` stage after the tokenizer or model.")
 if problems:
     print()
     print("== CHECKS FAILED (the figures may not compare)")

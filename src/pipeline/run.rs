@@ -278,8 +278,7 @@ pub fn run(
         sum.parts += 1;
         let skip = !opts.fresh
             && output.resumable()
-            && (progress.is_some_and(|v| v >= part.index as i64)
-                || output.done(&app, part.index)?);
+            && (progress.is_some_and(|v| v >= part.index as i64) || output.done(part.index)?);
         if skip {
             sum.parts_skipped += 1;
             continue;

@@ -257,7 +257,12 @@ impl Stage for TokenizerStage {
                 windows.push(enc);
             }
         }
-        let base = take_record_batch(&batch, &UInt32Array::from(origin.clone()))?;
+        let identity = self.opts.chunk.is_none() && rejects.is_empty();
+        let base = if identity {
+            batch.clone()
+        } else {
+            take_record_batch(&batch, &UInt32Array::from(origin.clone()))?
+        };
         let mut columns: Vec<ArrayRef> = base.columns().to_vec();
         if self.opts.chunk.is_some() {
             columns.push(Arc::new(UInt32Array::from(chunk_cols.0)));
@@ -276,7 +281,6 @@ impl Stage for TokenizerStage {
         }
         let schema = self.plan(&batch.schema())?;
         let out = RecordBatch::try_new(schema, columns)?;
-        let identity = self.opts.chunk.is_none() && rejects.is_empty();
         Ok(StageOutput {
             batch: out,
             origin: (!identity).then_some(origin),

@@ -125,7 +125,7 @@ pub fn read(
     path: String,
     delimiter: u8,
     schema: SchemaRef,
-    n: usize,
+    (n, max_bytes): (usize, usize),
 ) -> impl Iterator<Item = Result<ReadBatch>> + Send {
     let mut r = reader(input, delimiter);
     let header: Vec<String> = match r.headers() {
@@ -151,7 +151,8 @@ pub fn read(
             .collect();
         let mut rejects = Vec::new();
         let mut rows = 0;
-        while rows < n {
+        let start = records.reader().position().byte();
+        while rows < n && (records.reader().position().byte() - start) < max_bytes as u64 {
             let Some(rec) = records.next() else {
                 done = true;
                 break;

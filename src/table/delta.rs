@@ -41,17 +41,22 @@ pub(crate) fn join(base: &str, rel: &str) -> String {
 /// Reads the log of the table at `base` (JSON commits; a table whose early commits were
 /// removed after a checkpoint is refused rather than misread).
 pub fn snapshot(volume: &Volume, base: &str) -> Result<Snapshot> {
+    let mut snap = Snapshot::default();
+    update(volume, base, &mut snap)?;
+    Ok(snap)
+}
+
+/// Brings `snap` up to the latest version, reading only the commits it has not seen.
+pub fn update(volume: &Volume, base: &str, snap: &mut Snapshot) -> Result<()> {
     let log_dir = join(base, "_delta_log");
-    let entries = match volume.list(
-        &log_dir,
-        &ListOptions {
-            ignore_files: false,
-            hidden: true,
-            ..Default::default()
-        },
-    ) {
+    let opts = ListOptions {
+        ignore_files: false,
+        hidden: true,
+        ..Default::default()
+    };
+    let entries = match volume.list(&log_dir, &opts) {
         Ok(e) => e,
-        Err(crate::volume::VolumeError::NotFound { .. }) => return Ok(Snapshot::default()),
+        Err(crate::volume::VolumeError::NotFound { .. }) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
     let mut versions: Vec<u64> = entries
@@ -63,51 +68,52 @@ pub fn snapshot(volume: &Volume, base: &str) -> Result<Snapshot> {
         })
         .collect();
     versions.sort();
-    let mut snap = Snapshot::default();
-    if versions.is_empty() {
-        return Ok(snap);
-    }
-    if versions[0] != 0 {
+    if snap.version.is_none() && versions.first().is_some_and(|v| *v != 0) {
         bail!(
             "{log_dir}: commits before version {} were removed after a checkpoint; \
              reading checkpoints is not supported",
             versions[0]
         );
     }
-    for v in versions {
+    let seen = snap.version;
+    for v in versions.into_iter().filter(|v| seen.is_none_or(|s| *v > s)) {
         let bytes = volume.read(&log_path(base, v), 1 << 30)?.bytes;
         for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let action: Value = serde_json::from_slice(line)
                 .map_err(|e| anyhow!("{}: bad action: {e}", log_path(base, v)))?;
-            if let Some(m) = action.get("metaData") {
-                snap.schema = m["schemaString"]
-                    .as_str()
-                    .and_then(|s| serde_json::from_str(s).ok());
-                snap.partition_columns = m["partitionColumns"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|c| c.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-            } else if let Some(a) = action.get("add") {
-                if let Some(p) = a["path"].as_str() {
-                    snap.files.insert(p.to_string());
-                }
-            } else if let Some(r) = action.get("remove") {
-                if let Some(p) = r["path"].as_str() {
-                    snap.files.remove(p);
-                }
-            } else if let Some(t) = action.get("txn") {
-                if let (Some(app), Some(ver)) = (t["appId"].as_str(), t["version"].as_i64()) {
-                    snap.txns.insert(app.to_string(), ver);
-                }
-            }
+            apply(snap, &action);
         }
         snap.version = Some(v);
     }
-    Ok(snap)
+    Ok(())
+}
+
+fn apply(snap: &mut Snapshot, action: &Value) {
+    if let Some(m) = action.get("metaData") {
+        snap.schema = m["schemaString"]
+            .as_str()
+            .and_then(|s| serde_json::from_str(s).ok());
+        snap.partition_columns = m["partitionColumns"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+    } else if let Some(a) = action.get("add") {
+        if let Some(p) = a["path"].as_str() {
+            snap.files.insert(p.to_string());
+        }
+    } else if let Some(r) = action.get("remove") {
+        if let Some(p) = r["path"].as_str() {
+            snap.files.remove(p);
+        }
+    } else if let Some(t) = action.get("txn") {
+        if let (Some(app), Some(ver)) = (t["appId"].as_str(), t["version"].as_i64()) {
+            snap.txns.insert(app.to_string(), ver);
+        }
+    }
 }
 
 /// Arrow types Delta has no name for, cast to ones it has (unsigned → wider signed, fixed
@@ -255,10 +261,10 @@ fn now_ms() -> i64 {
 
 /// Commits, retrying on a lost race. Returns the version written, or `None` when the
 /// transaction was already committed (by an earlier run or another writer).
-pub fn commit(volume: &Volume, base: &str, c: &Commit) -> Result<Option<u64>> {
+pub fn commit(volume: &Volume, base: &str, snap: &mut Snapshot, c: &Commit) -> Result<Option<u64>> {
     let schema_value = schema_json(c.schema)?;
     for _attempt in 0..100 {
-        let snap = snapshot(volume, base)?;
+        update(volume, base, snap)?;
         if let Some((app, ver)) = &c.txn {
             if snap.txns.get(app).is_some_and(|done| done >= ver) {
                 return Ok(None);
@@ -325,6 +331,10 @@ pub fn commit(volume: &Volume, base: &str, c: &Commit) -> Result<Option<u64>> {
             body.push('\n');
         }
         if volume.put_new(&log_path(base, version), body.into_bytes())? {
+            for l in &lines {
+                apply(snap, l);
+            }
+            snap.version = Some(version);
             return Ok(Some(version));
         }
         // Another writer took this version: read the log again and retry.

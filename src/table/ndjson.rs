@@ -114,7 +114,7 @@ pub fn read(
     input: Box<dyn Read + Send>,
     path: String,
     schema: SchemaRef,
-    n: usize,
+    (n, max_bytes): (usize, usize),
 ) -> impl Iterator<Item = Result<ReadBatch>> + Send {
     let mut lines = BufReader::with_capacity(256 * 1024, input)
         .split(b'\n')
@@ -126,7 +126,8 @@ pub fn read(
         }
         let mut rows: Vec<(u64, Value, String)> = Vec::with_capacity(n.min(65536));
         let mut rejects = Vec::new();
-        while rows.len() < n {
+        let mut bytes = 0usize;
+        while rows.len() < n && bytes < max_bytes {
             let Some((i, line)) = lines.next() else {
                 done = true;
                 break;
@@ -145,6 +146,7 @@ pub fn read(
                     break;
                 }
             };
+            bytes += line.len() + 1;
             let text = line.strip_suffix(b"\r").unwrap_or(&line);
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;

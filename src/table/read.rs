@@ -74,6 +74,9 @@ pub struct ReadOptions {
     /// Decompress every file with this codec, whatever its extension (`gz` = gzip).
     pub codec: Option<Codec>,
     pub batch_size: usize,
+    /// Batches also stop at about this many bytes of input (text-heavy rows make small
+    /// batches, so memory does not grow with the row size).
+    pub batch_bytes: usize,
     /// Column types that replace the inferred ones (`fare = "float64"`).
     pub schema: Vec<(String, DataType)>,
     /// Rows sampled per part to infer a CSV or NDJSON schema.
@@ -89,6 +92,7 @@ impl Default for ReadOptions {
             format: None,
             codec: None,
             batch_size: 8192,
+            batch_bytes: 2 << 20,
             schema: Vec::new(),
             infer_rows: 1000,
             max_bytes: 2 << 30,
@@ -340,7 +344,17 @@ impl Input {
         let path = part.files[0].0.clone();
         Ok(match self.format {
             InputFormat::Parquet => {
-                let reader = self.parquet(&path)?.with_batch_size(n).build()?;
+                let builder = self.parquet(&path)?;
+                let (rows, bytes) = builder
+                    .metadata()
+                    .row_groups()
+                    .iter()
+                    .fold((0i64, 0i64), |(r, b), g| {
+                        (r + g.num_rows(), b + g.total_byte_size())
+                    });
+                let per_row = (bytes / rows.max(1)).max(1) as usize;
+                let n = n.min((self.opts.batch_bytes / per_row).max(16));
+                let reader = builder.with_batch_size(n).build()?;
                 Box::new(reader.map(move |b| {
                     let b = b.with_context(|| format!("{path}: corrupt Parquet"))?;
                     Ok(ReadBatch {
@@ -354,9 +368,14 @@ impl Input {
                 path,
                 self.delimiter(),
                 schema,
-                n,
+                (n, self.opts.batch_bytes),
             )),
-            InputFormat::Ndjson => Box::new(ndjson::read(self.stream(&path)?, path, schema, n)),
+            InputFormat::Ndjson => Box::new(ndjson::read(
+                self.stream(&path)?,
+                path,
+                schema,
+                (n, self.opts.batch_bytes),
+            )),
             InputFormat::Lines => Box::new(read_lines(self.stream(&path)?, path, schema, n)),
             _ => unreachable!("per-file formats are read above"),
         })

@@ -98,6 +98,8 @@ impl Default for WriteOptions {
 /// An output table.
 pub struct Output {
     pub uri: String,
+    /// The Delta log as last read (each commit reads only what is new).
+    snapshot: std::sync::Mutex<delta::Snapshot>,
     volume: Option<Volume>,
     base: String,
     pub format: OutputFormat,
@@ -116,6 +118,7 @@ impl Output {
                 bail!("stdout takes csv or ndjson, not {format:?}");
             }
             return Ok(Output {
+                snapshot: Default::default(),
                 uri: uri.into(),
                 volume: None,
                 base: String::new(),
@@ -166,6 +169,7 @@ impl Output {
             bail!("{uri}: partition columns need a Delta table (format delta)");
         }
         Ok(Output {
+            snapshot: Default::default(),
             uri: uri.into(),
             volume: Some(volume),
             base,
@@ -227,20 +231,14 @@ impl Output {
         )
     }
 
-    /// Is input part `index` already written (by an earlier run of application `app`)?
-    pub fn done(&self, app: &str, index: usize) -> Result<bool> {
-        Ok(match self.layout {
-            Layout::Dir => self
+    /// Is input part `index` already written (a directory of parts)? Delta tables answer
+    /// with [`Output::delta_progress`]: their parts are committed in order.
+    pub fn done(&self, index: usize) -> Result<bool> {
+        Ok(self.layout == Layout::Dir
+            && self
                 .volume()
                 .list(&self.part_file(index), &ListOptions::default())
-                .map(|e| !e.is_empty())
-                .unwrap_or(false),
-            Layout::Delta => delta::snapshot(self.volume(), &self.base)?
-                .txns
-                .get(app)
-                .is_some_and(|v| *v >= index as i64),
-            _ => false,
-        })
+                .is_ok_and(|e| !e.is_empty()))
     }
 
     /// The last part committed by `app` (Delta), to skip on resume.
@@ -248,10 +246,9 @@ impl Output {
         if self.layout != Layout::Delta {
             return Ok(None);
         }
-        Ok(delta::snapshot(self.volume(), &self.base)?
-            .txns
-            .get(app)
-            .copied())
+        let mut snap = lock(&self.snapshot);
+        delta::update(self.volume(), &self.base, &mut snap)?;
+        Ok(snap.txns.get(app).copied())
     }
 
     /// A writer for input part `index` (Dir, Delta), or for everything (File, Stdout).
@@ -364,7 +361,8 @@ impl Write for Sink {
 }
 
 enum Enc {
-    Parquet(Box<ArrowWriter<Sink>>),
+    /// The writer, and the bytes of Arrow data given to its open row group.
+    Parquet(Box<ArrowWriter<Sink>>, usize),
     Csv(Box<arrow::csv::Writer<Sink>>),
     Ndjson(Box<arrow::json::LineDelimitedWriter<Sink>>),
 }
@@ -382,11 +380,10 @@ impl Enc {
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                     .set_max_row_group_row_count(Some(opts.row_group_size.max(1)))
                     .build();
-                Enc::Parquet(Box::new(ArrowWriter::try_new(
-                    sink,
-                    schema.clone(),
-                    Some(props),
-                )?))
+                Enc::Parquet(
+                    Box::new(ArrowWriter::try_new(sink, schema.clone(), Some(props))?),
+                    0,
+                )
             }
             OutputFormat::Csv => Enc::Csv(Box::new(
                 arrow::csv::WriterBuilder::new()
@@ -401,11 +398,14 @@ impl Enc {
 
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
         match self {
-            Enc::Parquet(w) => {
+            Enc::Parquet(w, open) => {
                 w.write(b)?;
-                // Bounded memory: a row group is closed once its buffers reach 64 MiB.
-                if w.in_progress_size() > 64 << 20 {
+                // Bounded memory: a row group is closed after 8 MiB of Arrow data (its
+                // encoders hold about that much until it closes), or 16 MiB encoded.
+                *open += b.get_array_memory_size();
+                if *open > 8 << 20 || w.in_progress_size() > 16 << 20 {
                     w.flush()?;
+                    *open = 0;
                 }
             }
             Enc::Csv(w) => w.write(b)?,
@@ -416,7 +416,7 @@ impl Enc {
 
     fn finish(self) -> Result<Sink> {
         Ok(match self {
-            Enc::Parquet(w) => w.into_inner()?,
+            Enc::Parquet(w, _) => w.into_inner()?,
             Enc::Csv(w) => w.into_inner(),
             Enc::Ndjson(mut w) => {
                 w.finish()?;
@@ -567,6 +567,7 @@ impl PartWriter<'_> {
         let committed = delta::commit(
             volume,
             &self.out.base,
+            &mut lock(&self.out.snapshot),
             &Commit {
                 schema: &self.schema,
                 partition_columns: &self.out.opts.partition_by,
@@ -582,4 +583,8 @@ impl PartWriter<'_> {
     pub fn rows(&self) -> u64 {
         self.rows
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
