@@ -16,6 +16,13 @@ export class ClientHolder implements RequestClient {
   private failure: string | undefined = 'The Disco language server has not been started.';
   private queue: Promise<void> = Promise.resolve();
 
+  /**
+   * @param startTimeoutMs how long a start may take. A server that exits at
+   * once makes vscode-languageclient retry instead of rejecting `start()`, so
+   * without a limit the commands would wait for ever with no message.
+   */
+  constructor(private readonly startTimeoutMs = 30_000) {}
+
   /** The running client, if any. */
   get client(): StartableClient | undefined {
     return this.current;
@@ -42,9 +49,15 @@ export class ClientHolder implements RequestClient {
       let next: StartableClient;
       try {
         next = make();
-        await next.start();
       } catch (error) {
-        this.failure = `The Disco language server (${describe}) failed to start: ${error instanceof Error ? error.message : String(error)}. Check the "disco.path" setting and the "Disco" output.`;
+        this.failure = startFailure(describe, error);
+        return;
+      }
+      try {
+        await withTimeout(next.start(), this.startTimeoutMs);
+      } catch (error) {
+        this.failure = startFailure(describe, error);
+        await next.dispose(2000).catch(() => undefined);
         return;
       }
       this.current = next;
@@ -86,4 +99,17 @@ export class ClientHolder implements RequestClient {
     if (client?.onProgress) return client.onProgress(type, token, handler);
     return { dispose: () => undefined };
   }
+}
+
+function startFailure(describe: string, error: unknown): string {
+  return `The Disco language server (${describe}) failed to start: ${error instanceof Error ? error.message : String(error)}. Check the "disco.path" setting and the "Disco" output.`;
+}
+
+/** `promise`, or a rejection once `ms` have passed. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it did not start within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }

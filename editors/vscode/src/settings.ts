@@ -54,6 +54,8 @@ export function clientOptions(settings: DiscoSettings): LanguageClientOptions {
   return {
     documentSelector: [{ scheme: 'file' }, { pattern: '**/disco.toml' }],
     initializationOptions: { lspLevel: settings.lspLevel },
+    // A failed initialize is reported, not retried.
+    initializationFailedHandler: () => false,
   };
 }
 

@@ -44,10 +44,13 @@ describe('settings', () => {
 
   it('selects every file document plus disco.toml and sends the enrichment level', () => {
     for (const lspLevel of ['none', 'symbols', 'full'] as const) {
-      assert.deepEqual(clientOptions({ path: 'disco', lspLevel }), {
+      const options = clientOptions({ path: 'disco', lspLevel });
+      const { initializationFailedHandler, ...rest } = options;
+      assert.deepEqual(rest, {
         documentSelector: [{ scheme: 'file' }, { pattern: '**/disco.toml' }],
         initializationOptions: { lspLevel },
       });
+      assert.equal(initializationFailedHandler?.(new Error('no')), false, 'a failed initialize is not retried');
     }
   });
 
@@ -70,12 +73,16 @@ describe('settings', () => {
 class FakeStartable extends FakeClient implements StartableClient {
   started = 0;
   disposed = 0;
-  constructor(private readonly failWith?: string) {
+  constructor(
+    private readonly failWith?: string,
+    private readonly hang = false,
+  ) {
     super();
   }
   async start(): Promise<void> {
     this.started++;
     if (this.failWith) throw new Error(this.failWith);
+    if (this.hang) await new Promise(() => undefined);
   }
   async dispose(): Promise<void> {
     this.disposed++;
@@ -104,6 +111,14 @@ describe('client holder', () => {
     await assert.rejects(execute(holder, 'disco.catalog', []), /failed to start: spawn disco ENOENT.*disco\.path/);
     await holder.stop();
     await assert.rejects(execute(holder, 'disco.catalog', []), /has stopped/);
+  });
+
+  it('gives up on a start that never finishes, and says so', async () => {
+    const holder = new ClientHolder(50);
+    const hung = new FakeStartable(undefined, true);
+    await holder.replace(() => hung, 'disco lsp');
+    await assert.rejects(execute(holder, 'disco.catalog', []), /failed to start: it did not start within 0 s.*disco\.path/);
+    assert.equal(hung.disposed, 1, 'the hung client is stopped');
   });
 
   it('forwards progress subscriptions to the current client', async () => {
