@@ -297,7 +297,20 @@ pub fn run(
         let (mut rows_in, mut passed, mut rejected) = (0u64, 0u64, 0u64);
         let mut offset = 0u64;
         let file = part.label();
-        std::thread::scope(|scope| -> Result<()> {
+        // The output writer runs on its own thread while the stages work on the next batch.
+        let mut writer = match whole.take() {
+            Some(w) => w,
+            None => own.take().expect("a writer for this part"),
+        };
+        let writing_whole = single;
+        let writer_back = std::thread::scope(|scope| -> Result<crate::table::PartWriter<'_>> {
+            let (otx, orx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+            let write_thread = scope.spawn(move || -> Result<crate::table::PartWriter<'_>> {
+                for b in orx {
+                    writer.write(&b)?;
+                }
+                Ok(writer)
+            });
             let (tx, rx) = std::sync::mpsc::sync_channel(2);
             scope.spawn(|| {
                 let tx = tx;
@@ -380,16 +393,24 @@ pub fn run(
                 distinct.dedup();
                 passed += distinct.len() as u64;
                 sum.rows_out += batch.num_rows() as u64;
-                match (&mut whole, &mut own) {
-                    (Some(w), _) | (None, Some(w)) => w.write(&batch)?,
-                    _ => unreachable!("a writer"),
+                if otx.send(batch).is_err() {
+                    // The writer stopped on an error: its join below says which.
+                    break;
                 }
                 if rej.len() >= 8192 {
                     write_rejects(&mut rej, &mut whole_rejects, &mut own_rejects)?;
                 }
             }
-            Ok(())
+            drop(otx);
+            write_thread
+                .join()
+                .map_err(|_| anyhow!("the writer of {file} panicked"))?
         })?;
+        if writing_whole {
+            whole = Some(writer_back);
+        } else {
+            own = Some(writer_back);
+        }
         if rows_in != passed + rejected {
             bail!("internal accounting error on {file}: {rows_in} in, {passed} passed, {rejected} rejected");
         }

@@ -65,26 +65,37 @@ impl TreeStage {
     }
 
     fn of_blob(&self, path: &str, bytes: &[u8]) -> FileOutput {
-        let head = &bytes[..bytes.len().min(2048)];
-        let language = crate::syntax::detect(path, head);
-        match std::str::from_utf8(bytes) {
-            Ok(text) => build_source(
-                Source::from_text(&self.volume_name, path, text.to_string(), language),
-                &self.opts,
-            ),
-            Err(e) => {
+        use crate::tree::record::Status;
+        let head = &bytes[..bytes.len().min(8000)];
+        let language = crate::syntax::detect(path, &head[..head.len().min(2048)]);
+        // Classified as `disco tree` does: a NUL early on means binary, then UTF-8 or not.
+        let failure = if head.contains(&0) {
+            Some((
+                Status::Binary,
+                "a NUL byte in the first 8000 bytes".to_string(),
+            ))
+        } else {
+            std::str::from_utf8(bytes).err().map(|e| {
+                (
+                    Status::InvalidEncoding,
+                    format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
+                )
+            })
+        };
+        match failure {
+            None => {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                build_source(
+                    Source::from_text(&self.volume_name, path, text, language),
+                    &self.opts,
+                )
+            }
+            Some(failure) => {
                 let mut src = Source::from_text(&self.volume_name, path, String::new(), language);
                 src.text = None;
                 src.info.bytes = bytes.len() as u64;
-                let status = if bytes[..bytes.len().min(8000)].contains(&0) {
-                    crate::tree::record::Status::Binary
-                } else {
-                    crate::tree::record::Status::InvalidEncoding
-                };
-                src.failure = Some((
-                    status,
-                    format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
-                ));
+                src.info.sha256 = None;
+                src.failure = Some(failure);
                 build_source(src, &self.opts)
             }
         }
@@ -184,12 +195,21 @@ impl Stage for TreeStage {
                         Payload::Json(j) => String::from_utf8_lossy(j).trim_end().to_string(),
                         _ => String::new(),
                     };
+                    // Only failed files have a reason: parse the record only for them.
+                    let failed = !matches!(
+                        o.status,
+                        crate::tree::record::Status::Ok | crate::tree::record::Status::SyntaxErrors
+                    );
                     reason.push(
-                        serde_json::from_str::<serde_json::Value>(
-                            text.lines().next().unwrap_or(""),
-                        )
-                        .ok()
-                        .and_then(|v| v["reason"].as_str().map(str::to_string)),
+                        failed
+                            .then(|| {
+                                serde_json::from_str::<serde_json::Value>(
+                                    text.lines().next().unwrap_or(""),
+                                )
+                                .ok()
+                                .and_then(|v| v["reason"].as_str().map(str::to_string))
+                            })
+                            .flatten(),
                     );
                     tree.push(text);
                 }
@@ -206,7 +226,6 @@ impl Stage for TreeStage {
         columns.push(Arc::new(StringArray::from(status)));
         columns.push(Arc::new(StringArray::from(reason)));
         columns.push(Arc::new(StringArray::from(tree)));
-        let _ = batch.column(0).len();
         Ok(StageOutput::all(RecordBatch::try_new(
             self.plan(&schema)?,
             columns,

@@ -729,3 +729,96 @@ fn the_rust_api_runs_registered_stages_by_name() {
         .unwrap();
     assert!(err.to_string().contains("stage `nope`"), "{err}");
 }
+
+#[test]
+fn the_tree_stage_parses_blobs_and_accounts_for_every_file() {
+    let dir = workspace(None);
+    let files = dir.path().join("repo");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("a.py"), "def greet(name):\n    return name\n").unwrap();
+    std::fs::write(files.join("b.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(files.join("c.bin"), b"\x00\x01\x02binary").unwrap();
+    std::fs::write(files.join("d.py"), b"x = '\xff'\n").unwrap();
+    let (stdout, stderr) = ok(disco_in(dir.path()).args([
+        "run",
+        "--input",
+        "file://repo",
+        "--input-format",
+        "blob",
+        "--stage",
+        "tree",
+        "--output",
+        "-",
+        "--quiet",
+    ]));
+    assert!(
+        stderr.contains("rows in 4 = 4 passed + 0 rejected"),
+        "{stderr}"
+    );
+    let rows = json_lines(&stdout);
+    let status: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["path"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("a.py", "ok"),
+            ("b.rs", "ok"),
+            ("c.bin", "binary"),
+            ("d.py", "invalid_encoding")
+        ]
+    );
+    let tree: Value = serde_json::from_str(rows[0]["tree"].as_str().unwrap()).unwrap();
+    assert_eq!(tree["tree"]["children"][0]["kind"], "function_definition");
+    assert_eq!(rows[0]["language"], "python");
+    assert!(rows[3]["reason"].as_str().unwrap().contains("not UTF-8"));
+    // Paths into a volume work too.
+    std::fs::write(
+        dir.path().join("paths.ndjson"),
+        "{\"path\": \"a.py\"}\n{\"path\": \"missing.py\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        format!(
+            "input = \"file://paths.ndjson\"\nstages = [{{ use = \"tree\", volume = \"file://{}\" }}]\noutput = \"file://out/t.ndjson\"\n",
+            files.display()
+        ),
+    )
+    .unwrap();
+    ok(disco_in(dir.path()).args(["run", "p.toml", "--quiet"]));
+    let rows = json_lines(&std::fs::read_to_string(dir.path().join("out/t.ndjson")).unwrap());
+    assert_eq!(rows[0]["status"], "ok");
+    assert_eq!(rows[1]["status"], "unreadable", "{:?}", rows[1]);
+}
+
+#[test]
+fn explode_makes_one_row_per_element() {
+    let Some(model) = minilm() else { return };
+    let dir = workspace(Some(&model));
+    std::fs::write(
+        dir.path().join("t.ndjson"),
+        "{\"id\": 1, \"text\": \"hello world\"}\n{\"id\": 2, \"text\": \"\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "input = \"file://t.ndjson\"\nstages = [\"raw\", { use = \"explode\", column = \"ids\" }]\noutput = \"file://out/e.ndjson\"\n",
+    )
+    .unwrap();
+    let (_, stderr) = ok(disco_in(dir.path()).args(["run", "p.toml", "--quiet"]));
+    assert!(
+        stderr.contains("rows in 2 = 2 passed + 0 rejected; rows out 6"),
+        "{stderr}"
+    );
+    let rows = json_lines(&std::fs::read_to_string(dir.path().join("out/e.ndjson")).unwrap());
+    let ids: Vec<(i64, i64)> = rows
+        .iter()
+        .map(|r| (r["id"].as_i64().unwrap(), r["ids"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        ids,
+        [(1, 101), (1, 7592), (1, 2088), (1, 102), (2, 101), (2, 102)]
+    );
+}
