@@ -80,14 +80,18 @@ pub struct ReadCmd {
     read: ReadArgs,
 }
 
+fn output_format(name: Option<&str>) -> Result<Option<OutputFormat>> {
+    name.map(|f| {
+        OutputFormat::parse(f)
+            .ok_or_else(|| anyhow!("unknown format `{f}` (parquet, delta, csv, ndjson)"))
+    })
+    .transpose()
+}
+
 pub fn read(catalog: &Catalog, args: &ReadCmd) -> Result<ExitCode> {
     let input = Input::open(catalog, &args.uri, args.read.options()?)?;
     let write = WriteOptions {
-        format: args
-            .format
-            .as_deref()
-            .map(|f| OutputFormat::parse(f).ok_or_else(|| anyhow!("unknown format `{f}`")))
-            .transpose()?,
+        format: output_format(args.format.as_deref())?,
         ..Default::default()
     };
     let output = Output::open(catalog, &args.output, write)?;
@@ -245,11 +249,7 @@ pub fn run(catalog: &Catalog, args: &RunCmd) -> Result<ExitCode> {
         on_part: None,
     };
     let write = WriteOptions {
-        format: args
-            .format
-            .as_deref()
-            .map(|f| OutputFormat::parse(f).ok_or_else(|| anyhow!("unknown format `{f}`")))
-            .transpose()?,
+        format: output_format(args.format.as_deref())?,
         partition_by: args.partition_by.clone(),
         overwrite: args.overwrite,
         ..Default::default()

@@ -360,8 +360,9 @@ pub fn run(
                         *sum.rejected_by.entry(s.name().to_string()).or_default() +=
                             out.rejects.len() as u64;
                     }
-                    // Rejected source rows: those whose last surviving copy was rejected here.
-                    let survivors: std::collections::HashSet<u64> = match &out.origin {
+                    // The source row of each output row; a source row is rejected here when
+                    // none of its copies survives.
+                    let next: Vec<u64> = match &out.origin {
                         Some(o) => o.iter().map(|&i| ids[i as usize]).collect(),
                         None => ids
                             .iter()
@@ -370,6 +371,7 @@ pub fn run(
                             .map(|(i, _)| *i)
                             .collect(),
                     };
+                    let survivors: std::collections::HashSet<u64> = next.iter().copied().collect();
                     let mut gone: Vec<u64> = ids
                         .iter()
                         .copied()
@@ -377,15 +379,7 @@ pub fn run(
                         .collect();
                     gone.dedup();
                     rejected += gone.len() as u64;
-                    ids = match &out.origin {
-                        Some(o) => o.iter().map(|&i| ids[i as usize]).collect(),
-                        None => ids
-                            .iter()
-                            .zip(&dead)
-                            .filter(|(_, d)| !**d)
-                            .map(|(i, _)| *i)
-                            .collect(),
-                    };
+                    ids = next;
                     bars.tick(k, rows);
                     batch = out.batch;
                 }
