@@ -36,16 +36,9 @@ case "$mode" in
   *) echo "usage: $0 [--env]" >&2; exit 2 ;;
 esac
 
-say() { echo "setup-e2e: $*" >&2; }
-# Runs a noisy installer, showing its output only when it fails.
-quietly() {
-  local log
-  log=$(mktemp)
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2; rm -f "$log"; say "failed: $*"; exit 1
-  fi
-  rm -f "$log"
-}
+SAY_AS=setup-e2e
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 # --- Node ------------------------------------------------------------------------------------------
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

