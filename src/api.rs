@@ -17,8 +17,11 @@ use anyhow::{anyhow, Result};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
-use crate::catalog::{Catalog, PipelineDef, StageRef};
-use crate::pipeline::{build_stages, RunOptions, RunSummary, Stage, StageRc, StageRegistry};
+use crate::catalog::{Catalog, StageRef};
+use crate::pipeline::{
+    build_stages, Destination, RejectsTo, RunOptions, RunRequest, RunSummary, Stage, StageRc,
+    StageRegistry,
+};
 use crate::table::{Input, Output, ReadOptions, WriteOptions};
 
 /// A catalog and the stages registered from Rust.
@@ -80,7 +83,9 @@ impl Disco {
         Ok(build_stages(&self.catalog, &self.registry, refs)?)
     }
 
-    /// Runs `[pipelines.NAME]` of the catalog.
+    /// Runs `[pipelines.NAME]` of the catalog: rejects beside the output unless the
+    /// pipeline names a table for them, and the job named after the pipeline (for resuming).
+    /// `run` gives the shard, progress and `fresh`; an empty `run.job` keeps the default.
     pub fn run_pipeline(&self, name: &str, run: &RunOptions) -> Result<RunSummary> {
         let def = self.catalog.pipelines.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.catalog.pipelines.keys().map(String::as_str).collect();
@@ -90,33 +95,20 @@ impl Disco {
                 known.join(", ")
             )
         })?;
-        let mut run = run.clone();
-        if run.job.is_empty() {
-            run.job = name.to_string();
+        let mut req = RunRequest::from_def(def)?;
+        let job = std::mem::take(&mut req.run.job);
+        req.run = run.clone();
+        if req.run.job.is_empty() {
+            req.run.job = job;
         }
-        self.run_def(def, WriteOptions::default(), &run)
+        self.run(&req)
     }
 
-    /// Runs a pipeline definition.
-    pub fn run_def(
-        &self,
-        def: &PipelineDef,
-        mut write: WriteOptions,
-        run: &RunOptions,
-    ) -> Result<RunSummary> {
-        let mut read = ReadOptions::default();
-        if let Some(n) = def.batch_size {
-            read.batch_size = n;
-        }
-        let output = def
-            .output
-            .as_deref()
-            .ok_or_else(|| anyhow!("pipeline `{}` has no `output`", def.name))?;
-        if let Some(f) = def.format {
-            write.format = crate::table::OutputFormat::parse(f.as_str());
-        }
-        let ds = self.read_with(&def.input, read)?.stages_from(&def.stages)?;
-        ds.write_with(output, write, def.rejects.as_deref(), run)
+    /// Runs a request: the one path every run takes (CLI, editor, Rust).
+    pub fn run(&self, req: &RunRequest) -> Result<RunSummary> {
+        self.read_with(&req.input, req.read.clone())?
+            .stages_from(&req.stages)?
+            .execute(&req.destination, &req.run)
     }
 }
 
@@ -177,15 +169,10 @@ impl<'a> Dataset<'a> {
 
     /// Writes to `uri` with rejects beside it (`<uri>.rejects…`).
     pub fn write(self, uri: &str) -> Result<RunSummary> {
-        let rejects = default_rejects(uri);
-        self.write_with(
-            uri,
-            WriteOptions::default(),
-            rejects.as_deref(),
-            &RunOptions::default(),
-        )
+        self.execute(&Destination::new(uri), &RunOptions::default())
     }
 
+    /// Writes with options; `rejects: None` keeps rejected rows nowhere (only counted).
     pub fn write_with(
         self,
         uri: &str,
@@ -193,12 +180,24 @@ impl<'a> Dataset<'a> {
         rejects: Option<&str>,
         run: &RunOptions,
     ) -> Result<RunSummary> {
+        let dest = Destination {
+            output: uri.to_string(),
+            rejects: rejects.map_or(RejectsTo::Nowhere, |r| RejectsTo::At(r.to_string())),
+            write,
+        };
+        self.execute(&dest, run)
+    }
+
+    /// Runs the stages into a destination. Every run goes through here, so the defaults are
+    /// applied in one place: rejects beside the output, a Delta rejects table beside a Delta
+    /// output, and a job name derived from input, stages and output when none is given.
+    pub fn execute(self, dest: &Destination, run: &RunOptions) -> Result<RunSummary> {
         let catalog = &self.disco.catalog;
-        let output = Output::open(catalog, uri, write.clone())?;
-        let rejects = match rejects {
+        let output = Output::open(catalog, &dest.output, dest.write.clone())?;
+        let rejects = match dest.rejects.resolve(&dest.output) {
             Some(r) => {
                 let mut w = WriteOptions {
-                    overwrite: write.overwrite,
+                    overwrite: dest.write.overwrite,
                     ..WriteOptions::default()
                 };
                 if output.format == crate::table::OutputFormat::Delta
@@ -207,13 +206,13 @@ impl<'a> Dataset<'a> {
                 {
                     w.format = Some(crate::table::OutputFormat::Delta);
                 }
-                Some(Output::open(catalog, r, w)?)
+                Some(Output::open(catalog, &r, w)?)
             }
             None => None,
         };
         let mut run = run.clone();
         if run.job.is_empty() {
-            run.job = format!("{}>{}>{}", self.input.uri, self.refs.join(","), uri);
+            run.job = format!("{}>{}>{}", self.input.uri, self.refs.join(","), dest.output);
         }
         crate::pipeline::run(&self.input, &self.stages, &output, rejects.as_ref(), &run)
     }

@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 
 use disco::catalog::{Catalog, PipelineDef, StageRef};
-use disco::pipeline::{RunOptions, Shard};
+use disco::pipeline::{RejectsTo, RunRequest, Shard};
 use disco::table::{
     parse_type, Input, InputFormat, Output, OutputFormat, ReadOptions, WriteOptions,
 };
@@ -237,24 +237,7 @@ fn split_top(text: &str) -> (Vec<&str>, Vec<&str>) {
 }
 
 pub fn run(catalog: &Catalog, args: &RunCmd) -> Result<ExitCode> {
-    let shard = match &args.shard {
-        Some(s) => Shard::parse(s)?,
-        None => Shard::from_env()?.unwrap_or_default(),
-    };
-    let opts = RunOptions {
-        shard,
-        fresh: args.fresh,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        job: args.job.clone().unwrap_or_default(),
-        on_part: None,
-    };
-    let write = WriteOptions {
-        format: output_format(args.format.as_deref())?,
-        partition_by: args.partition_by.clone(),
-        overwrite: args.overwrite,
-        ..Default::default()
-    };
-    let (cat, mut def) = match (&args.target, &args.input) {
+    let (cat, def) = match (&args.target, &args.input) {
         (Some(t), None) if catalog.pipelines.contains_key(t) => {
             (catalog.clone(), catalog.pipelines[t].clone())
         }
@@ -296,38 +279,40 @@ pub fn run(catalog: &Catalog, args: &RunCmd) -> Result<ExitCode> {
         (Some(_), Some(_)) => bail!("give a pipeline or --input, not both"),
         (None, None) => bail!("give a pipeline (name or file), or --input ... --output ..."),
     };
+    let mut def = def;
     if let Some(o) = &args.output {
         def.output = Some(o.clone());
     }
+    // The same request the editor and the Rust API build; the flags override what the
+    // pipeline says.
+    let mut req = RunRequest::from_def(&def)?;
+    let batch_size = req.read.batch_size;
+    req.read = args.read.options()?;
+    if args.read.batch_size.is_none() {
+        req.read.batch_size = batch_size;
+    }
     if let Some(r) = &args.rejects {
-        def.rejects = Some(r.clone());
+        req.destination.rejects = RejectsTo::At(r.clone());
     }
-    if def.rejects.is_none() {
-        def.rejects = def.output.as_deref().and_then(disco::default_rejects);
+    if let Some(f) = output_format(args.format.as_deref())? {
+        req.destination.write.format = Some(f);
     }
-    let mut opts = opts;
-    if opts.job.is_empty() && !def.name.is_empty() {
-        opts.job = def.name.clone();
+    req.destination.write.partition_by = args.partition_by.clone();
+    req.destination.write.overwrite = args.overwrite;
+    req.run.shard = match &args.shard {
+        Some(s) => Shard::parse(s)?,
+        None => Shard::from_env()?.unwrap_or_default(),
+    };
+    req.run.fresh = args.fresh;
+    req.run.progress = !args.quiet && std::io::stderr().is_terminal();
+    if let Some(job) = &args.job {
+        req.run.job = job.clone();
     }
-    let disco = Disco::with_catalog(cat);
-    let mut read = args.read.options()?;
-    if let Some(n) = def.batch_size {
-        if args.read.batch_size.is_none() {
-            read.batch_size = n;
-        }
-    }
-    let output = def
-        .output
-        .clone()
-        .ok_or_else(|| anyhow!("the pipeline has no output"))?;
-    let mut write = write;
-    if write.format.is_none() {
-        write.format = def.format.and_then(|f| OutputFormat::parse(f.as_str()));
-    }
-    let ds = disco
-        .read_with(&def.input, read)?
-        .stages_from(&def.stages)?;
-    let summary = ds.write_with(&output, write, def.rejects.as_deref(), &opts)?;
+    let summary = Disco::with_catalog(cat).run(&req)?;
     eprintln!("{}", summary.line());
-    Ok(ExitCode::SUCCESS)
+    Ok(if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

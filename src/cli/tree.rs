@@ -345,12 +345,12 @@ fn print_summary(volume: &Volume, s: &Summary) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "disco tree: {} files from {} ({}) in {:.2} s, {:.1} MB/s",
+        "disco tree: {} files from {} ({}) in {:.2} s, {}",
         s.files,
         volume.name(),
         statuses.join(", "),
         s.elapsed.as_secs_f64(),
-        s.mb_per_s()
+        s.rate()
     );
     let _ = writeln!(err, "  by language: {}", langs.join(", "));
     if s.filtered > 0 {

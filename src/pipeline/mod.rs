@@ -14,8 +14,13 @@ mod expr;
 mod json;
 #[cfg(feature = "model")]
 mod model;
+mod part;
 mod plan;
+mod rejects;
+mod request;
 mod run;
+mod shard;
+mod summary;
 mod tokenize;
 mod tree_stage;
 mod validate;
@@ -28,8 +33,12 @@ use arrow::record_batch::RecordBatch;
 
 pub use json::{row_json, rows_to_values};
 pub use plan::{build_stages, StageRegistry};
+pub use rejects::rejects_schema;
+pub use request::{Destination, RejectsTo, RequestError, RunRequest};
 pub(crate) use run::crash_point;
-pub use run::{rejects_schema, run, OnPart, RunOptions, RunSummary, Shard};
+pub use run::{run, OnPart, RunOptions};
+pub use shard::Shard;
+pub use summary::{PartFailure, RunSummary};
 
 /// A plan error: which stage, and what is wrong (naming the column).
 #[derive(Debug, Clone)]

@@ -394,6 +394,14 @@ async fn run_pipeline(
         "rowsRejected": sum.rows_rejected,
         "rowsOut": sum.rows_out,
         "rejectedBy": by,
+        "rejectsKept": sum.rejects_kept,
+        "partsFailed": sum.failures.len(),
+        "failures": sum.failures.iter().map(|f| json!({
+            "part": f.index,
+            "file": f.file,
+            "error": f.error,
+            "rowsWritten": f.rows_written,
+        })).collect::<Vec<_>>(),
         "seconds": started.elapsed().as_secs_f64(),
     }))
 }

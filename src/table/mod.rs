@@ -17,4 +17,4 @@ mod write;
 pub use html::extract as html_text;
 pub use read::{parse_type, Batches, Input, InputFormat, Part, ReadBatch, ReadOptions, ReadReject};
 pub use tree_parquet::{file_schema, files_path, node_schema, TreeParquetWriter};
-pub use write::{Layout, Output, OutputFormat, PartWriter, WriteOptions};
+pub use write::{DeltaProgress, Layout, Output, OutputFormat, PartWriter, WriteOptions};

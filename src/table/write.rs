@@ -19,6 +19,22 @@ use super::delta::{self, AddFile, Commit};
 use crate::catalog::{Catalog, TableFormat};
 use crate::volume::{ListOptions, Volume};
 
+/// The parts of a job a Delta table already holds.
+#[derive(Debug, Clone, Default)]
+pub struct DeltaProgress {
+    /// Every part up to this one (of this shard) is committed.
+    pub last: Option<i64>,
+    /// Parts committed out of order, after a part that failed.
+    pub parts: std::collections::BTreeSet<i64>,
+}
+
+impl DeltaProgress {
+    pub fn done(&self, index: usize) -> bool {
+        let i = index as i64;
+        self.last.is_some_and(|v| v >= i) || self.parts.contains(&i)
+    }
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -241,14 +257,25 @@ impl Output {
                 .is_ok_and(|e| !e.is_empty()))
     }
 
-    /// The last part committed by `app` (Delta), to skip on resume.
-    pub fn delta_progress(&self, app: &str) -> Result<Option<i64>> {
+    /// What `app` already committed to a Delta table, to skip on resume: the last part of an
+    /// unbroken run of parts (the `app` transaction), and parts committed after a failed one
+    /// (each under its own `app@index` transaction, since a Delta transaction version only
+    /// moves forward and the failed part must stay retryable).
+    pub fn delta_progress(&self, app: &str) -> Result<DeltaProgress> {
+        let mut progress = DeltaProgress::default();
         if self.layout != Layout::Delta {
-            return Ok(None);
+            return Ok(progress);
         }
         let mut snap = lock(&self.snapshot);
         delta::update(self.volume(), &self.base, &mut snap)?;
-        Ok(snap.txns.get(app).copied())
+        progress.last = snap.txns.get(app).copied();
+        let prefix = format!("{app}@");
+        progress.parts = snap
+            .txns
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|_| *v))
+            .collect();
+        Ok(progress)
     }
 
     /// A writer for input part `index` (Dir, Delta), or for everything (File, Stdout).
@@ -275,6 +302,7 @@ impl Output {
                 files: BTreeMap::new(),
             },
         };
+        let mut tmp = None;
         let enc = match &target {
             Target::Delta { .. } => None,
             Target::Stdout => Some(Enc::new(
@@ -283,12 +311,13 @@ impl Output {
                 &schema,
                 &self.opts,
             )?),
-            Target::Path(p) => Some(Enc::new(
-                self.format,
-                self.sink_for(p)?,
-                &schema,
-                &self.opts,
-            )?),
+            Target::Path(p) => {
+                let sink = self.sink_for(p)?;
+                if let Sink::File(_, t, _) = &sink {
+                    tmp = Some(t.clone());
+                }
+                Some(Enc::new(self.format, sink, &schema, &self.opts)?)
+            }
         };
         Ok(PartWriter {
             index,
@@ -296,6 +325,7 @@ impl Output {
             schema,
             target,
             enc,
+            tmp,
             rows: 0,
         })
     }
@@ -465,6 +495,8 @@ pub struct PartWriter<'a> {
     schema: SchemaRef,
     target: Target,
     enc: Option<Enc>,
+    /// The hidden temporary file a local single file or part file is written to.
+    tmp: Option<PathBuf>,
     rows: u64,
 }
 
@@ -595,6 +627,18 @@ impl PartWriter<'_> {
             },
         )?;
         Ok(committed.is_some())
+    }
+
+    /// Drops what was written: the temporary file is removed, a Delta commit never made
+    /// (its data files are still in memory). Nothing of it was ever visible.
+    pub fn abort(self) {
+        let tmp = self.tmp.clone();
+        drop(self);
+        if let Some(t) = tmp {
+            if let Err(e) = std::fs::remove_file(&t) {
+                tracing::warn!("could not remove {}: {e}", t.display());
+            }
+        }
     }
 
     pub fn rows(&self) -> u64 {

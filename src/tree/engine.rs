@@ -56,6 +56,37 @@ impl Summary {
     pub fn mb_per_s(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// The input rate for people: bytes read over the run's time, in the largest unit
+    /// (B, kB, MB, GB per second) that keeps the figure at 1 or more, with three significant
+    /// digits, so a slow run reads `412 kB/s` instead of rounding to `0.0 MB/s`.
+    pub fn rate(&self) -> String {
+        human_rate(self.bytes, self.elapsed.as_secs_f64())
+    }
+}
+
+/// `bytes` over `secs` as `12.3 MB/s` (decimal units, three significant digits).
+pub fn human_rate(bytes: u64, secs: f64) -> String {
+    if secs <= 0.0 {
+        return format!("{bytes} B in no measurable time");
+    }
+    let mut v = bytes as f64 / secs;
+    let mut unit = "B/s";
+    for next in ["kB/s", "MB/s", "GB/s"] {
+        if v < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = next;
+    }
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {unit}")
 }
 
 /// Builds every entry's records with `jobs` threads and writes them to `sink` in the order
@@ -148,5 +179,20 @@ pub fn run(
     match failure {
         Some(e) => Err(e),
         None => Ok(summary),
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::human_rate;
+
+    #[test]
+    fn small_rates_are_not_rounded_to_zero() {
+        assert_eq!(human_rate(412_000, 1.0), "412 kB/s");
+        assert_eq!(human_rate(2_000, 4.0), "500 B/s");
+        assert_eq!(human_rate(12_345_678, 1.0), "12.3 MB/s");
+        assert_eq!(human_rate(31_500_000, 5.089), "6.19 MB/s");
+        assert_eq!(human_rate(7, 2.0), "3.50 B/s");
+        assert_eq!(human_rate(0, 1.0), "0.00 B/s");
     }
 }

@@ -352,3 +352,51 @@ async fn the_node_at_the_cursor_carries_what_the_servers_know() {
             .success()
     );
 }
+
+/// Regression: `disco.runPipeline` went through a run path that wrote no rejects table, while
+/// `disco run` kept rejected rows beside the output. Both now build the same run request.
+#[tokio::test]
+async fn the_editors_pipeline_runs_keep_rejects_like_disco_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let catalog = "[volumes.data]\nurl = \"file://data\"\n\n\
+                   [validators.small]\nschema = { type = \"object\", properties = { a = { maximum = 2 } } }\n\n\
+                   [pipelines.clean]\ninput = \"data://in.csv\"\nstages = [\"small\"]\noutput = \"data://out/clean.parquet\"\n";
+    write(&root, "disco.toml", catalog.as_bytes());
+    write(&root, "data/in.csv", b"a,b\n1,x\n2,y\n3,z\n");
+    let mut ed = Editor::start(&root, "none").await;
+    let sum = ed
+        .command("disco.runPipeline", json!([{"name": "clean"}]))
+        .await
+        .unwrap();
+    ed.request("shutdown", Value::Null).await.unwrap();
+    assert_eq!(
+        (
+            sum["rowsIn"].as_u64(),
+            sum["rowsRejected"].as_u64(),
+            sum["rejectsKept"].as_bool()
+        ),
+        (Some(3), Some(1), Some(true)),
+        "{sum}"
+    );
+    let rejects = root.join("data/out/clean.rejects.parquet");
+    assert!(rejects.is_file(), "{sum}");
+    let editor_rejects = std::fs::read(&rejects).unwrap();
+    std::fs::remove_dir_all(root.join("data/out")).unwrap();
+    // The CLI's run of the same pipeline says and writes the same.
+    let (out, _, stderr) = super::support::run(
+        super::support::disco()
+            .current_dir(&root)
+            .args(["run", "clean", "--quiet"]),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(sum["summary"].as_str().unwrap()),
+        "{stderr} vs {sum}"
+    );
+    assert_eq!(
+        std::fs::read(&rejects).unwrap().len(),
+        editor_rejects.len(),
+        "the same rejects table"
+    );
+}

@@ -7,6 +7,7 @@ mod editor;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;
+mod part_failures;
 mod pipeline;
 mod s3;
 mod schema;

@@ -30,7 +30,7 @@ fn minilm() -> Option<PathBuf> {
     }
 }
 
-fn python() -> Option<PathBuf> {
+pub(super) fn python() -> Option<PathBuf> {
     match std::env::var_os("DISCO_PYTHON").map(PathBuf::from) {
         Some(p) if p.is_file() => Some(p),
         _ => required("the Python readers (DISCO_PYTHON)").then(PathBuf::new),
@@ -71,7 +71,7 @@ fn ok(cmd: &mut Command) -> (String, String) {
     (stdout, stderr)
 }
 
-fn py(script: &str, args: &[&str]) -> Value {
+pub(super) fn py(script: &str, args: &[&str]) -> Value {
     let python = python().expect("python");
     // deltalake's threads can abort the interpreter at exit, after the answer is printed.
     let script = format!("{script}\nimport os, sys\nsys.stdout.flush()\nos._exit(0)\n");
