@@ -13,4 +13,5 @@ mod schema;
 mod support;
 mod syntax;
 mod tree_cli;
+mod type_fidelity;
 mod volume;
