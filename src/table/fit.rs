@@ -223,3 +223,63 @@ fn timestamp(s: &str, unit: TimeUnit, tz: Option<&str>) -> bool {
         Err(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leading_zeros_and_plus_signs_are_text() {
+        for s in ["02134", "+3", "-012", "00.5", "+1.5"] {
+            assert!(number_loses_text(s), "{s}");
+        }
+        for s in ["0", "-0", "0.5", "-0.5", "10", "1e5"] {
+            assert!(!number_loses_text(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn float_text_refuses_what_a_double_would_change() {
+        for s in [
+            "NaN",
+            "inf",
+            "-infinity",
+            "1e400",
+            "9007199254740993",
+            "1-2",
+            "-",
+            "",
+        ] {
+            assert_eq!(float_text(s), None, "{s}");
+        }
+        assert_eq!(float_text("9007199254740992"), Some(9007199254740992.0));
+        assert_eq!(float_text("-5.5"), Some(-5.5));
+    }
+
+    #[test]
+    fn reasons_name_the_value_and_both_types() {
+        let why = |v: &str, t: DataType| json(&serde_json::from_str(v).unwrap(), &t);
+        assert_eq!(
+            why("5", DataType::Utf8).unwrap(),
+            "5 is a JSON number, not Utf8"
+        );
+        assert!(why("5.5", DataType::Int64).unwrap().contains("fraction"));
+        assert!(why("1e300", DataType::Int64)
+            .unwrap()
+            .contains("out of the range"));
+        assert!(why("0.1", DataType::Float32).is_none());
+        assert!(why("0.1234567891", DataType::Float32).is_some());
+        let list = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new(
+            "item",
+            DataType::Int64,
+            true,
+        )));
+        assert!(why("[1,\"x\"]", list).unwrap().starts_with("item 1: "));
+        assert_eq!(
+            text("2024-02-30", &DataType::Date32).unwrap(),
+            "`2024-02-30` is not Date32"
+        );
+        assert!(text("2024-1-2", &DataType::Date32).is_some());
+        assert!(text("", &DataType::Date32).is_none());
+    }
+}
