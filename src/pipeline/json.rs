@@ -70,7 +70,11 @@ pub(crate) fn values(a: &ArrayRef) -> Vec<Value> {
         DataType::UInt16 => prim!(a, UInt16Type, Value::from),
         DataType::UInt32 => prim!(a, UInt32Type, Value::from),
         DataType::UInt64 => prim!(a, UInt64Type, Value::from),
-        DataType::Float32 => prim!(a, Float32Type, |v| float(v as f64)),
+        // Through the shortest text that reads back as the same f32: `0.1f32` is 0.1, not
+        // 0.10000000149011612 (the readers accept into f32 columns what reads back so).
+        DataType::Float32 => prim!(a, Float32Type, |v: f32| float(
+            v.to_string().parse().unwrap_or(v as f64)
+        )),
         DataType::Float64 => prim!(a, Float64Type, float),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => super::text_values(a)
             .into_iter()

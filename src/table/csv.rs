@@ -1,5 +1,9 @@
 //! CSV and TSV: schema inference by majority (a column of numbers with a stray word stays a
 //! number column; the stray row is rejected with its line), and streaming decoding.
+//!
+//! A cell is read only when its column holds it exactly (`fit::text`); otherwise the row is a
+//! reject naming the column. Inference keeps as text what a number would change: zero-padded
+//! codes (`02134`), `+` signs, integers a double cannot hold, `NaN`/`inf`.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -9,6 +13,7 @@ use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::array::{BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use super::fit;
 use super::read::{ReadBatch, ReadReject};
 
 /// Share of non-empty values that must parse for a column to get a non-text type.
@@ -25,7 +30,7 @@ fn reader(input: Box<dyn Read + Send>, delimiter: u8) -> ::csv::Reader<Box<dyn R
 pub fn infer(input: Box<dyn Read + Send>, delimiter: u8, rows: usize) -> Result<SchemaRef> {
     let mut r = reader(input, delimiter);
     let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
-    // Per column: non-empty, ints, floats, bools.
+    // Per column: non-empty, integers, other numbers, bools.
     let mut counts = vec![[0usize; 4]; header.len()];
     for rec in r.records().take(rows) {
         let Ok(rec) = rec else { continue };
@@ -35,8 +40,14 @@ pub fn infer(input: Box<dyn Read + Send>, delimiter: u8, rows: usize) -> Result<
             }
             let c = &mut counts[i];
             c[0] += 1;
-            c[1] += v.parse::<i64>().is_ok() as usize;
-            c[2] += v.parse::<f64>().is_ok() as usize;
+            if fit::number_loses_text(v) {
+                continue;
+            }
+            if v.parse::<i64>().is_ok() {
+                c[1] += 1;
+            } else if fit::float_text(v).is_some() {
+                c[2] += 1;
+            }
             c[3] += matches!(v, "true" | "false" | "True" | "False") as usize;
         }
     }
@@ -47,9 +58,9 @@ pub fn infer(input: Box<dyn Read + Send>, delimiter: u8, rows: usize) -> Result<
             let n = c[0] as f64;
             let ty = if c[0] == 0 {
                 DataType::Utf8
-            } else if c[1] as f64 >= n * MAJORITY && c[1] == c[2] {
+            } else if c[1] as f64 >= n * MAJORITY && c[2] == 0 {
                 DataType::Int64
-            } else if c[2] as f64 >= n * MAJORITY {
+            } else if (c[1] + c[2]) as f64 >= n * MAJORITY {
                 DataType::Float64
             } else if c[3] as f64 >= n * MAJORITY {
                 DataType::Boolean
@@ -69,6 +80,9 @@ enum Col {
     F32(Float32Builder),
     Bool(BooleanBuilder),
     Text(StringBuilder),
+    /// Text cast to the column's type when the batch is done (dates, timestamps...): an empty
+    /// cell is null there, as in every non-text column.
+    Cast(StringBuilder),
 }
 
 impl Col {
@@ -79,20 +93,11 @@ impl Col {
             DataType::Float64 => Col::F64(Float64Builder::new()),
             DataType::Float32 => Col::F32(Float32Builder::new()),
             DataType::Boolean => Col::Bool(BooleanBuilder::new()),
-            _ => Col::Text(StringBuilder::new()),
-        }
-    }
-
-    /// Checks a value parses, without appending.
-    fn check(&self, v: &str) -> bool {
-        v.is_empty()
-            || match self {
-                Col::I64(_) => v.parse::<i64>().is_ok(),
-                Col::I32(_) => v.parse::<i32>().is_ok(),
-                Col::F64(_) | Col::F32(_) => v.parse::<f64>().is_ok(),
-                Col::Bool(_) => matches!(v, "true" | "false" | "True" | "False"),
-                Col::Text(_) => true,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                Col::Text(StringBuilder::new())
             }
+            _ => Col::Cast(StringBuilder::new()),
+        }
     }
 
     fn push(&mut self, v: &str) {
@@ -104,6 +109,7 @@ impl Col {
             Col::F32(b) => b.append_option((!empty).then(|| v.parse().unwrap_or_default())),
             Col::Bool(b) => b.append_option((!empty).then(|| v.eq_ignore_ascii_case("true"))),
             Col::Text(b) => b.append_value(v),
+            Col::Cast(b) => b.append_option((!empty).then_some(v)),
         }
     }
 
@@ -114,7 +120,7 @@ impl Col {
             Col::F64(b) => Arc::new(b.finish()),
             Col::F32(b) => Arc::new(b.finish()),
             Col::Bool(b) => Arc::new(b.finish()),
-            Col::Text(b) => Arc::new(b.finish()),
+            Col::Text(b) | Col::Cast(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -188,15 +194,10 @@ pub fn read(
                 });
                 continue;
             }
-            let bad = index
-                .iter()
-                .zip(&cols)
-                .zip(schema.fields())
-                .find_map(|((i, c), f)| {
-                    let v = i.and_then(|i| rec.get(i)).unwrap_or("");
-                    (!c.check(v))
-                        .then(|| format!("column `{}`: `{v}` is not {}", f.name(), f.data_type()))
-                });
+            let bad = index.iter().zip(schema.fields()).find_map(|(i, f)| {
+                let v = i.and_then(|i| rec.get(i)).unwrap_or("");
+                fit::text(v, f.data_type()).map(|why| format!("column `{}`: {why}", f.name()))
+            });
             if let Some(reason) = bad {
                 rejects.push(ReadReject {
                     file: path.clone(),
@@ -214,7 +215,12 @@ pub fn read(
         if rows == 0 && rejects.is_empty() {
             return None;
         }
-        // Types CSV cells are not built as (dates, timestamps...) are cast from text.
+        // Types CSV cells are not built as (dates, timestamps...) are cast from text, which
+        // `fit::text` checked; an unsafe cast makes a disagreement an error, never a null.
+        let strict = arrow::compute::CastOptions {
+            safe: false,
+            ..Default::default()
+        };
         let columns: Result<Vec<ArrayRef>, _> = cols
             .iter_mut()
             .zip(schema.fields())
@@ -223,7 +229,7 @@ pub fn read(
                 if a.data_type() == f.data_type() {
                     Ok(a)
                 } else {
-                    arrow::compute::cast(&a, f.data_type())
+                    arrow::compute::cast_with_options(&a, f.data_type(), &strict)
                 }
             })
             .collect();

@@ -1,7 +1,26 @@
-//! The visible text of an HTML page: tags dropped, `<script>`, `<style>`, `<template>` and
-//! comments skipped, entities decoded, block elements on their own lines.
+//! The visible text of an HTML page, from html5ever's tokenizer (the WHATWG tokenizer, so
+//! entities, comments, CDATA and malformed markup are handled as a browser would): `<script>`,
+//! `<style>`, `<template>`, `<noscript>`, `<svg>`... skipped, `<title>` captured on its own,
+//! block elements on their own lines, runs of whitespace collapsed to one space.
+//!
+//! The tokenizer alone does not know which elements hold raw text (that is the tree builder's
+//! job), so the sink tells it, as the tree builder would: without that, a `<` inside a script
+//! would start a tag and the script's text would leak into the page's.
 
-const SKIP: &[&str] = &["script", "style", "template", "noscript", "svg"];
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use html5ever::TokenizerResult;
+
+/// Elements whose content is not visible text.
+const SKIP: &[&str] = &[
+    "script", "style", "template", "noscript", "svg", "iframe", "noembed", "noframes",
+];
+/// Elements that start a new line.
 const BLOCK: &[&str] = &[
     "p",
     "div",
@@ -26,172 +45,282 @@ const BLOCK: &[&str] = &[
     "pre",
     "blockquote",
     "hr",
-    "title",
     "nav",
     "main",
     "aside",
     "dd",
     "dt",
+    "dl",
     "figure",
     "figcaption",
     "form",
+    "address",
+    "details",
+    "summary",
+    "textarea",
+    "caption",
 ];
+
+/// Bytes handed to the tokenizer at a time (tendrils are limited to 4 GiB, and smaller pieces
+/// keep the copy small).
+const CHUNK: usize = 64 * 1024;
+
+#[derive(Default)]
+struct State {
+    out: String,
+    /// A whitespace run seen since the last word, written before the next one.
+    space: bool,
+    /// The element being skipped and how deeply it nests in itself (`<svg><svg>`).
+    skip: Option<(String, usize)>,
+    /// `Some` from the first `<title>` on; `in_title` while inside it.
+    title: Option<String>,
+    in_title: bool,
+    /// Inside `<svg>`/`<math>`: the raw-text rules are the HTML namespace's only.
+    foreign: usize,
+}
+
+impl State {
+    fn text(&mut self, s: &str) {
+        if self.skip.is_some() {
+            return;
+        }
+        if self.in_title {
+            if let Some(t) = self.title.as_mut() {
+                t.push_str(s);
+            }
+            return;
+        }
+        for c in s.chars() {
+            if c.is_whitespace() {
+                self.space = true;
+                continue;
+            }
+            if self.space && !self.out.is_empty() && !self.out.ends_with('\n') {
+                self.out.push(' ');
+            }
+            self.space = false;
+            self.out.push(c);
+        }
+    }
+
+    fn newline(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
+        self.space = false;
+    }
+
+    fn tag(&mut self, name: &str, start: bool, self_closing: bool) -> TokenSinkResult<()> {
+        // `/>` closes only foreign elements: `<script src=x />` still opens a script.
+        let self_closing = self_closing && (self.foreign > 0 || matches!(name, "svg" | "math"));
+        if let Some((skipped, depth)) = &mut self.skip {
+            if skipped == name {
+                if !start {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        self.skip = None;
+                    }
+                } else if !self_closing {
+                    *depth += 1;
+                }
+            }
+            return TokenSinkResult::Continue;
+        }
+        if matches!(name, "svg" | "math") && !self_closing {
+            if start {
+                self.foreign += 1;
+            } else {
+                self.foreign = self.foreign.saturating_sub(1);
+            }
+        }
+        if name == "title" && self.foreign == 0 {
+            self.in_title = false;
+            if !start {
+                return TokenSinkResult::Continue;
+            }
+            // The page's title is the first; later ones are not visible text either.
+            match self.title {
+                None => {
+                    self.title = Some(String::new());
+                    self.in_title = true;
+                }
+                Some(_) => self.skip = Some((name.to_string(), 1)),
+            }
+            return TokenSinkResult::RawData(RawKind::Rcdata);
+        }
+        if start && !self_closing && SKIP.contains(&name) {
+            self.skip = Some((name.to_string(), 1));
+            return match name {
+                _ if self.foreign > 0 => TokenSinkResult::Continue,
+                "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                "style" | "noscript" | "iframe" | "noembed" | "noframes" => {
+                    TokenSinkResult::RawData(RawKind::Rawtext)
+                }
+                _ => TokenSinkResult::Continue,
+            };
+        }
+        if BLOCK.contains(&name) {
+            self.newline();
+        }
+        if !start || self_closing || self.foreign > 0 {
+            return TokenSinkResult::Continue;
+        }
+        match name {
+            "textarea" => TokenSinkResult::RawData(RawKind::Rcdata),
+            "xmp" => TokenSinkResult::RawData(RawKind::Rawtext),
+            "plaintext" => TokenSinkResult::Plaintext,
+            _ => TokenSinkResult::Continue,
+        }
+    }
+}
+
+struct Sink(RefCell<State>);
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut s = self.0.borrow_mut();
+        match token {
+            Token::CharacterTokens(t) => s.text(&t),
+            Token::TagToken(tag) => {
+                return s.tag(&tag.name, tag.kind == TagKind::StartTag, tag.self_closing);
+            }
+            // Comments, doctypes, NUL characters and parse errors are not text.
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+
+    /// Inside `<svg>`/`<math>`, `<![CDATA[x]]>` is text `x` (a bogus comment elsewhere).
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.0.borrow().foreign > 0
+    }
+}
 
 /// `(title, text)`.
 pub fn extract(html: &str) -> (Option<String>, String) {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut title: Option<String> = None;
-    let mut in_title = false;
-    let mut skip: Option<String> = None;
+    let tokenizer = Tokenizer::new(Sink(RefCell::default()), TokenizerOpts::default());
+    let queue = BufferQueue::default();
     let mut rest = html;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("<!--") {
-            rest = after.find("-->").map_or("", |i| &after[i + 3..]);
-            continue;
+        let mut end = rest.len().min(CHUNK);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
         }
-        if rest.starts_with('<') {
-            let end = rest.find('>').map_or(rest.len(), |i| i + 1);
-            let tag = &rest[1..end.saturating_sub(1).max(1)];
-            rest = &rest[end..];
-            let closing = tag.starts_with('/');
-            let name: String = tag
-                .trim_start_matches('/')
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            if let Some(s) = &skip {
-                if closing && *s == name {
-                    skip = None;
-                }
-                continue;
-            }
-            if name == "title" {
-                in_title = !closing;
-                if !closing {
-                    title = Some(String::new());
-                }
-                continue;
-            }
-            if !closing && SKIP.contains(&name.as_str()) && !tag.ends_with('/') {
-                skip = Some(name);
-                continue;
-            }
-            if BLOCK.contains(&name.as_str()) && !out.ends_with('\n') && !out.is_empty() {
-                out.push('\n');
-            }
-            continue;
-        }
-        let end = rest.find('<').unwrap_or(rest.len());
-        let text = decode(&rest[..end]);
+        queue.push_back(StrTendril::from_slice(&rest[..end]));
         rest = &rest[end..];
-        if in_title {
-            if let Some(t) = title.as_mut() {
-                t.push_str(&text);
+        // The sink never asks the tokenizer to pause (no scripts run), so one call drains the
+        // queue; the loop is for the contract's sake.
+        while !queue.is_empty() {
+            if let TokenizerResult::Done = tokenizer.feed(&queue) {
+                break;
             }
-            continue;
-        }
-        if skip.is_some() {
-            continue;
-        }
-        for word in text.split_whitespace() {
-            if !out.is_empty() && !out.ends_with('\n') && !out.ends_with(' ') {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-        if text.ends_with(char::is_whitespace) && !out.ends_with(['\n', ' ']) && !out.is_empty() {
-            out.push(' ');
         }
     }
-    let text = out
+    tokenizer.end();
+    let state = tokenizer.sink.0.into_inner();
+    let text = state
+        .out
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n");
-    let title = title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+    let title = state
+        .title
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
     (title, text)
-}
-
-fn decode(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
-        let decoded = end.and_then(|e| {
-            let name = &rest[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" | "#39" => Some('\''),
-                "nbsp" => Some(' '),
-                "ndash" => Some('–'),
-                "mdash" => Some('—'),
-                "hellip" => Some('…'),
-                "copy" => Some('©'),
-                "reg" => Some('®'),
-                "trade" => Some('™'),
-                "euro" => Some('€'),
-                "pound" => Some('£'),
-                "lsquo" => Some('‘'),
-                "rsquo" => Some('’'),
-                "ldquo" => Some('“'),
-                "rdquo" => Some('”'),
-                "laquo" => Some('«'),
-                "raquo" => Some('»'),
-                "middot" => Some('·'),
-                "times" => Some('×'),
-                "deg" => Some('°'),
-                "eacute" => Some('é'),
-                "egrave" => Some('è'),
-                "aacute" => Some('á'),
-                "agrave" => Some('à'),
-                "ouml" => Some('ö'),
-                "uuml" => Some('ü'),
-                "auml" => Some('ä'),
-                "szlig" => Some('ß'),
-                "ccedil" => Some('ç'),
-                "ntilde" => Some('ñ'),
-                n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32),
-                n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, e + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::extract;
+
     #[test]
     fn keeps_visible_text_only() {
-        let (title, text) = super::extract(
+        let (title, text) = extract(
             "<html><head><title>T &amp; U</title><style>p{}</style></head>\
              <body><p>Hello <b>world</b></p><script>x()</script><!-- c --><p>caf&#233; &lt;3</p></body></html>",
         );
         assert_eq!(title.as_deref(), Some("T & U"));
         assert_eq!(text, "Hello world\ncafé <3");
+    }
+
+    #[test]
+    fn stray_ampersand_before_multibyte_text_is_kept() {
+        let (_, text) = extract("<p>&東京東京東京東京東京</p>");
+        assert_eq!(text, "&東京東京東京東京東京");
+    }
+
+    #[test]
+    fn inline_tags_without_spaces_do_not_split_words() {
+        assert_eq!(
+            extract("<p><b>W</b>orld &amp; <i>co</i></p>").1,
+            "World & co"
+        );
+    }
+
+    #[test]
+    fn script_never_closed_hides_the_rest() {
+        let (_, text) = extract("<p>before</p><script>if (a < b) { x('</p>') }<p>after");
+        assert_eq!(text, "before");
+    }
+
+    #[test]
+    fn self_closing_script_still_opens_but_self_closing_svg_does_not() {
+        let (_, text) = extract("<script src=x /><p>hidden</p></script><svg/><p>shown");
+        assert_eq!(text, "shown");
+    }
+
+    #[test]
+    fn script_with_tags_inside_does_not_leak() {
+        let (_, text) = extract("<p>a</p><script>document.write('<p>no</p>')</script><p>b</p>");
+        assert_eq!(text, "a\nb");
+    }
+
+    #[test]
+    fn unclosed_tags_and_nested_skips() {
+        let html = "<div><p>one<p>two <svg><svg><text>x</text></svg><title>t</title></svg> three\
+                    <template><p>hidden<template>deeper</template>still</template><li>four";
+        let (title, text) = extract(html);
+        assert_eq!(title, None, "an svg <title> is not the page's");
+        assert_eq!(text, "one\ntwo three\nfour");
+    }
+
+    #[test]
+    fn numeric_entities_out_of_range_become_replacement_characters() {
+        let (_, text) = extract("<p>&#x110000; &#0; &#xD800; &#65; &#x1F600; &bogus; &amp</p>");
+        assert_eq!(text, "\u{FFFD} \u{FFFD} \u{FFFD} A 😀 &bogus; &");
+    }
+
+    #[test]
+    fn comments_nested_or_unclosed_and_cdata() {
+        let (_, text) = extract("<p>a<!-- x <!-- y --> b --> c</p><![CDATA[d]]><p>e<!-- never");
+        // A comment ends at the first `-->`; CDATA in HTML is a bogus comment.
+        assert_eq!(text, "a b --> c\ne");
+        let (_, text) = extract("<math><mi><![CDATA[x<y]]></mi></math>");
+        assert_eq!(text, "x<y");
+    }
+
+    #[test]
+    fn title_rcdata_and_only_the_first() {
+        let (title, text) = extract("<title>a <b>&lt;c</title><title>second</title><p>x");
+        assert_eq!(title.as_deref(), Some("a <b><c"));
+        assert_eq!(text, "x");
+    }
+
+    #[test]
+    fn empty_and_text_only() {
+        assert_eq!(extract(""), (None, String::new()));
+        assert_eq!(extract("  plain\n\n text  ").1, "plain text");
+    }
+
+    #[test]
+    fn long_input_split_across_chunks() {
+        let word = "東京&amp;";
+        let html = format!("<p>{}</p>", word.repeat(super::CHUNK / 3));
+        let (_, text) = extract(&html);
+        assert_eq!(text, "東京&".repeat(super::CHUNK / 3));
     }
 }

@@ -8,6 +8,7 @@
 
 mod csv;
 pub mod delta;
+mod fit;
 mod html;
 mod ndjson;
 mod read;

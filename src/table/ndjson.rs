@@ -1,15 +1,21 @@
 //! NDJSON: one JSON object a line. Schema inference by majority per top-level field (a number
 //! column with a stray string stays numeric; the stray row is rejected), and streaming decoding
 //! through arrow-json; a line that does not parse or fit is rejected with its line number.
+//!
+//! Fitting is strict both ways (`fit::json`): a number in a string column is a reject just
+//! like a string in a number column, and so is a key the schema does not have (the schema comes
+//! from the first rows of the first part, so a key first seen later would otherwise be dropped).
+//! We reject rather than widen: widening `text` to hold `5` would still turn it into `"5"`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 
 use anyhow::Result;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::json::reader::{infer_json_schema_from_iterator, ReaderBuilder};
 use serde_json::Value;
 
+use super::fit;
 use super::read::{ReadBatch, ReadReject};
 
 fn kind(v: &Value) -> u8 {
@@ -88,8 +94,8 @@ pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
         if let Some(obj) = row.as_object_mut() {
             for (k, v) in obj.iter_mut() {
                 let m = majority.get(k).copied().unwrap_or(0);
-                // Numbers read fine into text columns; anything else off the majority is dropped.
-                if kind(v) != 0 && kind(v) != m && !(m == 3 && kind(v) <= 2) {
+                // Off the majority: the row will be a reject, so it does not vote on the type.
+                if kind(v) != 0 && kind(v) != m {
                     *v = Value::Null;
                 }
             }
@@ -120,6 +126,11 @@ pub fn read(
         .split(b'\n')
         .enumerate();
     let mut done = false;
+    let columns: HashMap<String, DataType> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
     std::iter::from_fn(move || {
         if done {
             return None;
@@ -158,7 +169,10 @@ pub fn read(
                 raw: String::from_utf8_lossy(text).into_owned(),
             };
             match serde_json::from_slice::<Value>(text) {
-                Ok(v @ Value::Object(_)) => rows.push((line_no, v)),
+                Ok(v @ Value::Object(_)) => match misfit(&v, &columns) {
+                    None => rows.push((line_no, v)),
+                    Some(why) => rejects.push(reject(why)),
+                },
                 Ok(_) => rejects.push(reject("not a JSON object".into())),
                 Err(e) => rejects.push(reject(format!("invalid JSON: {e}"))),
             }
@@ -170,10 +184,26 @@ pub fn read(
     })
 }
 
+/// Why a row does not fit the columns: the first key that is not a column or whose value does
+/// not fit its column's type.
+fn misfit(row: &Value, columns: &HashMap<String, DataType>) -> Option<String> {
+    row.as_object()?
+        .iter()
+        .find_map(|(k, v)| match columns.get(k) {
+            Some(ty) => fit::json(v, ty).map(|why| format!("column `{k}`: {why}")),
+            None => Some(format!(
+                "`{k}` is not a column (the columns are those of the first rows of the first part)"
+            )),
+        })
+}
+
+/// arrow-json, strict: the second line of defence behind `misfit`, for the types it leaves to
+/// arrow (no primitive coercion, unknown struct fields an error).
 fn decoder(schema: &SchemaRef, n: usize) -> Result<arrow::json::reader::Decoder> {
     Ok(ReaderBuilder::new(schema.clone())
         .with_batch_size(n.max(1))
-        .with_coerce_primitive(true)
+        .with_coerce_primitive(false)
+        .with_strict_mode(true)
         .build_decoder()?)
 }
 

@@ -14,4 +14,5 @@ mod schema;
 mod support;
 mod syntax;
 mod tree_cli;
+mod type_fidelity;
 mod volume;
