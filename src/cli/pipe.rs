@@ -99,34 +99,70 @@ pub fn read(catalog: &Catalog, args: &ReadCmd) -> Result<ExitCode> {
     let mut w = output.writer(&input.schema, 0, "read", true)?;
     let mut left = args.head.unwrap_or(usize::MAX);
     let mut rejected = 0usize;
-    'parts: for part in &input.parts {
-        for rb in input.read_part(part)? {
-            let rb = rb?;
-            for r in &rb.rejects {
-                rejected += 1;
-                eprintln!("rejected: {}:{}: {}", r.file, r.line, r.reason);
+    let mut failed = Vec::new();
+    for part in &input.parts {
+        // A part that fails (an error, or a panic in a reader) is reported and the others
+        // are still read, as `disco run` does.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<()> {
+            for rb in input.read_part(part)? {
+                let rb = rb?;
+                for r in &rb.rejects {
+                    rejected += 1;
+                    eprintln!("rejected: {}:{}: {}", r.file, r.line, r.reason);
+                }
+                let b = rb.batch.slice(0, rb.batch.num_rows().min(left));
+                left -= b.num_rows();
+                w.write(&b)?;
+                if left == 0 {
+                    break;
+                }
             }
-            let b = rb.batch.slice(0, rb.batch.num_rows().min(left));
-            left -= b.num_rows();
-            w.write(&b)?;
-            if left == 0 {
-                break 'parts;
-            }
+            Ok(())
+        }));
+        let error = match read {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("{e:#}")),
+            Err(p) => Some(format!(
+                "panicked: {}",
+                p.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            )),
+        };
+        if let Some(e) = error {
+            eprintln!(
+                "disco read: part {} ({}) failed: {e}",
+                part.index,
+                part.label()
+            );
+            failed.push(part.index);
+        }
+        if left == 0 {
+            break;
         }
     }
     let rows = w.rows();
     w.commit()?;
-    if args.output != "-" || !std::io::stdout().is_terminal() {
+    if args.output != "-" || !std::io::stdout().is_terminal() || !failed.is_empty() {
         eprintln!(
-            "read {rows} rows{}",
+            "read {rows} rows{}{}",
             if rejected > 0 {
                 format!(", {rejected} rows could not be read")
             } else {
                 String::new()
+            },
+            match failed.len() {
+                0 => String::new(),
+                n => format!(", {n} of {} parts failed", input.parts.len()),
             }
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[derive(Args, Debug)]

@@ -236,3 +236,34 @@ fn a_stage_that_panics_on_one_part_fails_only_that_part() {
     assert!(!dir.path().join("out/part-000001.parquet").exists());
     assert!(sum.line().contains("1 part failed"), "{}", sum.line());
 }
+
+#[test]
+fn disco_read_reports_a_corrupt_part_and_reads_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    three_parts(dir.path());
+    for name in ["a", "c"] {
+        let (out, _, stderr) = run(disco_at(dir.path()).args([
+            "run",
+            "--input",
+            &format!("file://parts/{name}.csv"),
+            "--output",
+            &format!("file://pq/{name}.parquet"),
+            "--rejects",
+            &format!("file://rej/{name}.ndjson"),
+            "--quiet",
+        ]));
+        assert!(out.status.success(), "{stderr}");
+    }
+    write(
+        dir.path(),
+        "pq/b.parquet",
+        b"PAR1 this is not a parquet file PAR1",
+    );
+    let (out, stdout, stderr) = run(disco_at(dir.path()).args(["read", "file://pq/*.parquet"]));
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("part 1 (b.parquet) failed") && stderr.contains("1 of 3 parts failed"),
+        "{stderr}"
+    );
+    assert_eq!(ids(&stdout), vec![0, 1, 2, 6, 7, 8]);
+}
