@@ -91,7 +91,8 @@ fn every_bad_input_gets_a_record_with_status_and_reason() {
         ("utf16.py", "ok", ""),
         ("bin/blob.bin", "binary", "NUL byte at offset 4"),
         ("bin/nul.py", "binary", "NUL byte at offset 5"),
-        // Not UTF-8, but FF FE is `ÿþ` in windows-1252: legacy text, decoded.
+        // Not UTF-8, but FF FE is text in the single-byte Windows encodings (`ÿþ` in
+        // windows-1252): legacy text, decoded.
         ("bad_utf8.py", "ok", ""),
         // UTF-8 but for one byte: broken UTF-8, not Latin-1 mojibake.
         (
@@ -140,8 +141,16 @@ fn every_bad_input_gets_a_record_with_status_and_reason() {
         stderr.contains(&format!("{} files", recs.len())),
         "{stderr}"
     );
+    // Two bytes are little evidence: the detector picks a single-byte Windows encoding
+    // (windows-1254 reads them as `ÿş`), without full confidence.
     let legacy = record(&recs, "bad_utf8.py");
-    assert_eq!(legacy["file"]["encoding"], "windows-1252");
+    assert!(
+        legacy["file"]["encoding"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("windows-125")),
+        "{}",
+        legacy["file"]
+    );
     let bom = record(&recs, "bom_crlf.py");
     assert_eq!(bom["file"]["encoding"], "utf-8-bom");
     assert_eq!(bom["definitions"][0]["name"], "h");
