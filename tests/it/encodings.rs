@@ -166,26 +166,29 @@ fn bytes_that_are_no_text_stay_invalid_encoding() {
     );
 }
 
-/// `disco run` over `dir` as blobs, through the `tree` stage: path → (status, encoding,
-/// confidence).
-fn stage_records(dir: &std::path::Path, args: &[&str]) -> BTreeMap<String, Value> {
-    let (out, stdout, stderr) = run(disco()
-        .current_dir(dir)
-        .args([
-            "run",
-            "--input",
-            "file://.",
-            "--input-format",
-            "blob",
-            "--stage",
-            "tree",
-            "--output",
-            "-",
-            "--quiet",
-        ])
-        .args(args));
+/// `disco run` over the files of `dir` as blobs, through the `tree` stage with `options`
+/// (TOML inline-table keys): path → the record in the row's `tree` column.
+fn stage_records(dir: &std::path::Path, options: &str) -> BTreeMap<String, Value> {
+    let work = tree(&[]);
+    std::fs::write(
+        work.path().join("p.toml"),
+        format!(
+            "input = \"file://{}\"\nstages = [{{ use = \"tree\"{options} }}]\n\
+             output = \"file://out/t.ndjson\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let (out, _, stderr) = run(disco().current_dir(work.path()).args([
+        "run",
+        "p.toml",
+        "--input-format",
+        "blob",
+        "--quiet",
+    ]));
     assert!(out.status.success(), "{stderr}");
-    json_lines(&stdout)
+    let rows = std::fs::read_to_string(work.path().join("out/t.ndjson")).unwrap();
+    json_lines(&rows)
         .into_iter()
         .map(|row| {
             let tree: Value = serde_json::from_str(row["tree"].as_str().unwrap()).unwrap();
@@ -201,51 +204,35 @@ fn a_utf16_file_is_the_same_in_disco_tree_and_the_tree_stage() {
     // confidence both ways.
     let bad = bad_tree();
     for dir in [bad.path().to_path_buf(), fixtures()] {
-        let cli = tree_records(&dir, &[]);
-        let stage = stage_records(&dir, &[]);
+        let cli = tree_records(&dir, &["--max-bytes", "1M"]);
+        let stage = stage_records(&dir, ", max_bytes = 1000000");
         assert!(stage.len() >= 8, "{stage:?}");
         for (path, rec) in &stage {
             let expected = record(&cli, path);
             assert_eq!(decoding(rec), decoding(expected), "{path}");
             assert_eq!(rec["reason"], expected["reason"], "{path}");
         }
-        if dir == fixtures() {
-            assert_eq!(stage["utf16le_bom.py"]["status"], "ok");
-        }
+        let utf16 = if dir == fixtures() {
+            "utf16le_bom.py"
+        } else {
+            "utf16.py"
+        };
+        assert_eq!(stage[utf16]["status"], "ok", "{}", stage[utf16]["reason"]);
     }
 }
 
 #[test]
 fn the_tree_stage_takes_an_encoding_option() {
-    let dir = tree(&[]);
-    std::fs::write(
-        dir.path().join("p.toml"),
-        format!(
-            "input = \"file://{}\"\nstages = [{{ use = \"tree\", encoding = \"windows-1251\" }}]\n\
-             output = \"file://out/t.ndjson\"\n",
-            fixtures().display()
-        ),
-    )
-    .unwrap();
-    let (out, _, stderr) = run(disco().current_dir(dir.path()).args([
-        "run",
-        "p.toml",
-        "--input-format",
-        "blob",
-        "--quiet",
-    ]));
-    assert!(out.status.success(), "{stderr}");
-    let rows = json_lines(&std::fs::read_to_string(dir.path().join("out/t.ndjson")).unwrap());
-    let row = rows.iter().find(|r| r["path"] == "latin1.py").unwrap();
-    let rec: Value = serde_json::from_str(row["tree"].as_str().unwrap()).unwrap();
+    let stage = stage_records(&fixtures(), ", encoding = \"windows-1251\"");
     assert_eq!(
-        decoding(&rec),
+        decoding(&stage["latin1.py"]),
         ("ok".into(), Some("windows-1251".into()), Some(1.0))
     );
+    let dir = tree(&[]);
     // An unknown name is refused when the plan is checked.
     std::fs::write(
         dir.path().join("q.toml"),
-        "input = \"file://p.toml\"\nstages = [{ use = \"tree\", encoding = \"klingon\" }]\n\
+        "input = \"file://q.toml\"\nstages = [{ use = \"tree\", encoding = \"klingon\" }]\n\
          output = \"file://out/q.ndjson\"\n",
     )
     .unwrap();
