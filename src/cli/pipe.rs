@@ -32,6 +32,10 @@ pub struct ReadArgs {
     /// Rows per batch.
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+    /// Decode text, lines and html input with this encoding (a WHATWG label: windows-1252,
+    /// shift_jis, gbk, utf-16le, ...) instead of detecting one. A BOM still wins.
+    #[arg(long, value_name = "NAME", value_parser = disco::volume::TextEncoding::for_label)]
+    encoding: Option<disco::volume::TextEncoding>,
 }
 
 impl ReadArgs {
@@ -59,6 +63,7 @@ impl ReadArgs {
         if let Some(n) = self.batch_size {
             o.batch_size = n.max(1);
         }
+        o.encoding = self.encoding;
         Ok(o)
     }
 }

@@ -15,7 +15,7 @@ use disco::table::{files_path, TreeParquetWriter};
 use disco::tree::{
     self, Enricher, FileOutput, Format, LspLevel, Payload, Sink, Summary, TextMode, TreeOptions,
 };
-use disco::volume::{Cache, Entry, ListOptions, Volume};
+use disco::volume::{Cache, Entry, ListOptions, TextEncoding, Volume};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Arc;
 
@@ -42,6 +42,10 @@ pub struct TreeArgs {
     /// Leave out paths matching a glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Decode every file with this encoding (a WHATWG label: windows-1252, shift_jis, gbk,
+    /// utf-16le, ...; or utf-32le/utf-32be) instead of detecting one. A BOM still wins.
+    #[arg(long, value_name = "NAME", value_parser = TextEncoding::for_label)]
+    encoding: Option<TextEncoding>,
     /// Files larger than this get status `too_large` (suffixes K, M, G; KiB/MiB/GiB).
     #[arg(long, default_value = "8MiB", value_parser = parse_size)]
     max_bytes: u64,
@@ -199,6 +203,7 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
             .then(|| Duration::from_secs_f64(args.parse_timeout)),
         languages,
         enricher: None,
+        encoding: args.encoding,
     };
     let list_opts = ListOptions {
         ignore_files: !args.no_ignore,

@@ -12,8 +12,9 @@ use rayon::prelude::*;
 use super::plan::Opts;
 use super::{need_text_column, PlanError, Stage, StageOutput};
 use crate::catalog::Catalog;
+use crate::tree::record::Status;
 use crate::tree::{build_file, build_source, FileOutput, Format, Payload, Source, TreeOptions};
-use crate::volume::{Entry, EntryKind, Volume};
+use crate::volume::{Entry, EntryKind, TextEncoding, Volume};
 
 pub struct TreeStage {
     volume: Option<Volume>,
@@ -24,9 +25,10 @@ pub struct TreeStage {
 
 impl TreeStage {
     /// Options: `volume` (where `path`s live; not needed with a `bytes` column), `format`
-    /// (`nested` or `flat`), `max_bytes`.
+    /// (`nested` or `flat`), `max_bytes`, `encoding` (decode every file with this one, as
+    /// `disco tree --encoding` does).
     pub fn new(catalog: &Catalog, o: &Opts) -> Result<Self, PlanError> {
-        o.check_keys(&["volume", "format", "max_bytes"])?;
+        o.check_keys(&["volume", "format", "max_bytes", "encoding"])?;
         let (volume, volume_name, prefix) = match o.string("volume")? {
             Some(uri) => {
                 let loc = catalog
@@ -56,6 +58,12 @@ impl TreeStage {
         if let Some(n) = o.usize("max_bytes")? {
             opts.max_bytes = n as u64;
         }
+        if let Some(label) = o.string("encoding")? {
+            opts.encoding = Some(
+                TextEncoding::for_label(&label)
+                    .map_err(|e| PlanError::new("tree", e.to_string()))?,
+            );
+        }
         Ok(TreeStage {
             volume,
             volume_name,
@@ -64,41 +72,28 @@ impl TreeStage {
         })
     }
 
+    /// A blob goes through [`Source::from_bytes`], as a file `disco tree` reads does, so the
+    /// same bytes get the same status, encoding and record.
     fn of_blob(&self, path: &str, bytes: &[u8]) -> FileOutput {
-        use crate::tree::record::Status;
-        let head = &bytes[..bytes.len().min(8000)];
-        let language = crate::syntax::detect(path, &head[..head.len().min(2048)]);
-        // Classified as `disco tree` does: a NUL early on means binary, then UTF-8 or not.
-        let failure = if head.contains(&0) {
-            Some((
-                Status::Binary,
-                "a NUL byte in the first 8000 bytes".to_string(),
-            ))
-        } else {
-            std::str::from_utf8(bytes).err().map(|e| {
-                (
-                    Status::InvalidEncoding,
-                    format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
-                )
-            })
-        };
-        match failure {
-            None => {
-                let text = String::from_utf8_lossy(bytes).into_owned();
-                build_source(
-                    Source::from_text(&self.volume_name, path, text, language),
-                    &self.opts,
-                )
-            }
-            Some(failure) => {
-                let mut src = Source::from_text(&self.volume_name, path, String::new(), language);
-                src.text = None;
-                src.info.bytes = bytes.len() as u64;
-                src.info.sha256 = None;
-                src.failure = Some(failure);
-                build_source(src, &self.opts)
-            }
+        let limit = self.opts.max_bytes;
+        if bytes.len() as u64 > limit {
+            let mut src = Source::from_bytes(&self.volume_name, path, Vec::new(), None);
+            src.info.bytes = bytes.len() as u64;
+            src.info.sha256 = None;
+            src.info.encoding = None;
+            src.info.encoding_confidence = None;
+            src.text = None;
+            src.failure = Some((
+                Status::TooLarge,
+                format!(
+                    "{} bytes is over the limit of {limit} bytes (--max-bytes)",
+                    bytes.len()
+                ),
+            ));
+            return build_source(src, &self.opts);
         }
+        let src = Source::from_bytes(&self.volume_name, path, bytes.to_vec(), self.opts.encoding);
+        build_source(src, &self.opts)
     }
 
     fn of_path(&self, path: &str) -> Option<FileOutput> {
@@ -196,10 +191,7 @@ impl Stage for TreeStage {
                         _ => String::new(),
                     };
                     // Only failed files have a reason: parse the record only for them.
-                    let failed = !matches!(
-                        o.status,
-                        crate::tree::record::Status::Ok | crate::tree::record::Status::SyntaxErrors
-                    );
+                    let failed = !matches!(o.status, Status::Ok | Status::SyntaxErrors);
                     reason.push(
                         failed
                             .then(|| {

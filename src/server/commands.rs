@@ -14,6 +14,7 @@ use super::{lock, position, Backend, State};
 use crate::lsp::{find_program, known, Encoding, LineIndex};
 use crate::syntax::{detect, node_index, parse};
 use crate::tree::{build_source, Enricher, Format, LspLevel, Payload, Source, TreeOptions};
+use crate::volume::{decode, Decoded, TextEncoding};
 
 fn invalid(message: impl Into<String>) -> Error {
     Error {
@@ -113,17 +114,31 @@ pub async fn execute(backend: &Backend, params: lsp::ExecuteCommandParams) -> Re
     }
 }
 
-/// The document's text: the open buffer, else the file on disk.
-fn text_of(state: &State, uri: &str, path: &Path) -> Result<String> {
+/// The document's text: the open buffer (UTF-8 by the protocol), else the file on disk.
+fn text_of(state: &State, uri: &str, path: &Path) -> Result<Decoded> {
     if let Some(doc) = lock(&state.docs).by_uri.get(uri) {
-        return Ok(doc.text.clone());
+        return Ok(Decoded {
+            text: doc.text.clone(),
+            encoding: TextEncoding::Utf8,
+            confidence: 1.0,
+            bom: false,
+        });
     }
-    std::fs::read_to_string(path).map_err(|e| invalid(format!("{}: {e}", path.display())))
+    read_text(path).map_err(invalid)
+}
+
+/// A file on disk, decoded as `disco tree` decodes it (BOMs, UTF-16/32, detected legacy
+/// encodings), so editor commands see the text the records were made from.
+fn read_text(path: &Path) -> std::result::Result<Decoded, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    decode(bytes, None).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The nested record of a document, with the configured language-server level.
 async fn record(state: &Arc<State>, uri: &str, path: &Path) -> Result<Value> {
-    let text = text_of(state, uri, path)?;
+    let decoded = text_of(state, uri, path)?;
+    let (encoding, confidence) = (decoded.label(), decoded.confidence);
+    let text = decoded.text;
     let root = lock(&state.root)
         .clone()
         .or_else(|| path.parent().map(Path::to_path_buf))
@@ -161,7 +176,10 @@ async fn record(state: &Arc<State>, uri: &str, path: &Path) -> Result<Value> {
     };
     // Building a record blocks on the language servers: off the async runtime.
     let out = tokio::task::spawn_blocking(move || {
-        build_source(Source::from_text(&volume, &rel, text, language), &opts)
+        let mut src = Source::from_text(&volume, &rel, text, language);
+        src.info.encoding = Some(encoding);
+        src.info.encoding_confidence = Some(confidence);
+        build_source(src, &opts)
     })
     .await
     .map_err(|e| failed(format!("building the record failed: {e}")))?;
@@ -191,7 +209,7 @@ fn find_node(tree: &Value, n: u64) -> Option<&Value> {
 
 /// The LSP range of node `n` of the file at `path` (parsed for the purpose).
 fn range_of(path: &Path, n: u64) -> Option<lsp::Range> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = read_text(path).ok()?.text;
     let lang = detect(&path.to_string_lossy(), text.as_bytes())?;
     let tree = parse(lang, text.as_bytes(), Some(Duration::from_secs(10))).ok()?;
     let mut cursor = tree.walk();
@@ -228,7 +246,7 @@ async fn node(state: &Arc<State>, params: &lsp::ExecuteCommandParams) -> Result<
         let (text, tree): (&str, Option<&ts::Tree>) = match docs.by_uri.get(&uri) {
             Some(d) => (&d.text, d.tree.as_ref()),
             None => {
-                owned = std::fs::read_to_string(&path).map_err(|e| invalid(e.to_string()))?;
+                owned = read_text(&path).map_err(invalid)?.text;
                 (&owned, None)
             }
         };

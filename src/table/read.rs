@@ -12,7 +12,10 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::{csv, html, ndjson};
 use crate::catalog::{Catalog, TableFormat};
-use crate::volume::{decompress, strip_codec_extension, Codec, ListOptions, Volume};
+use crate::volume::decode::LineDecoder;
+use crate::volume::{
+    decode, decompress, strip_codec_extension, Codec, ListOptions, TextEncoding, Volume,
+};
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +87,9 @@ pub struct ReadOptions {
     /// Largest file read (after decompression).
     pub max_bytes: u64,
     pub list: ListOptions,
+    /// Decode `text`, `lines` and `html` files with this encoding instead of detecting one
+    /// (a BOM still wins).
+    pub encoding: Option<TextEncoding>,
 }
 
 impl Default for ReadOptions {
@@ -97,6 +103,7 @@ impl Default for ReadOptions {
             infer_rows: 1000,
             max_bytes: 2 << 30,
             list: ListOptions::default(),
+            encoding: None,
         }
     }
 }
@@ -376,7 +383,11 @@ impl Input {
                 schema,
                 (n, self.opts.batch_bytes),
             )),
-            InputFormat::Lines => Box::new(read_lines(self.stream(&path)?, path, schema, n)),
+            InputFormat::Lines => {
+                let (decoder, stream) = LineDecoder::open(self.stream(&path)?, self.opts.encoding)
+                    .with_context(|| format!("reading {path}"))?;
+                Box::new(read_lines(stream, decoder, path, schema, n))
+            }
             _ => unreachable!("per-file formats are read above"),
         })
     }
@@ -404,23 +415,24 @@ impl Input {
         let mut texts: Vec<String> = Vec::new();
         let mut titles: Vec<Option<String>> = Vec::new();
         if self.format != InputFormat::Blob {
+            // The decoder `disco tree` uses: BOMs, UTF-16/32, detected legacy encodings.
             let mut keep = Vec::new();
-            for (i, b) in blobs.iter().enumerate() {
-                match std::str::from_utf8(b) {
-                    Ok(t) if self.format == InputFormat::Html => {
-                        let (title, text) = html::extract(t);
+            for (i, b) in std::mem::take(&mut blobs).into_iter().enumerate() {
+                match decode(b, self.opts.encoding) {
+                    Ok(d) if self.format == InputFormat::Html => {
+                        let (title, text) = html::extract(&d.text);
                         titles.push(title);
                         texts.push(text);
                         keep.push(i);
                     }
-                    Ok(t) => {
-                        texts.push(t.to_string());
+                    Ok(d) => {
+                        texts.push(d.text);
                         keep.push(i);
                     }
                     Err(e) => rejects.push(ReadReject {
                         file: paths[i].clone(),
                         line: 0,
-                        reason: format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
+                        reason: e.to_string(),
                         raw: String::new(),
                     }),
                 }
@@ -446,8 +458,10 @@ impl Input {
     }
 }
 
+/// One row per line of `input`, each decoded on its own (see [`LineDecoder`]).
 fn read_lines(
     input: Box<dyn std::io::Read + Send>,
+    decoder: LineDecoder,
     path: String,
     schema: SchemaRef,
     n: usize,
@@ -483,15 +497,12 @@ fn read_lines(
                 }
             };
             let line = line.strip_suffix(b"\r").unwrap_or(&line);
-            match std::str::from_utf8(line) {
+            match decoder.line(line) {
                 Ok(t) => {
                     numbers.push(i as i64 + 1);
-                    texts.push(t.to_string());
+                    texts.push(t.into_owned());
                 }
-                Err(e) => rejects.push(reject(
-                    format!("not UTF-8: invalid byte at column {}", e.valid_up_to() + 1),
-                    line,
-                )),
+                Err(e) => rejects.push(reject(e.to_string(), line)),
             }
         }
         if numbers.is_empty() && rejects.is_empty() && !first {

@@ -60,6 +60,7 @@ pub fn file_schema() -> SchemaRef {
         Field::new("bytes", DataType::UInt64, false),
         s("sha256", true),
         s("encoding", true),
+        Field::new("encoding_confidence", DataType::Float64, true),
         s("compression", true),
         Field::new("generated", DataType::Boolean, false),
         Field::new("vendored", DataType::Boolean, false),
@@ -209,9 +210,10 @@ impl TreeParquetWriter {
             UInt32Builder::new(),
             UInt32Builder::new(),
         );
-        let (mut generated, mut vendored, mut ratio) = (
+        let (mut generated, mut vendored, mut ratio, mut confidence) = (
             BooleanBuilder::new(),
             BooleanBuilder::new(),
+            Float64Builder::new(),
             Float64Builder::new(),
         );
         for r in &rows {
@@ -224,6 +226,7 @@ impl TreeParquetWriter {
             bytes.append_value(f.bytes);
             strs[4].append_option(f.sha256.as_deref());
             strs[5].append_option(f.encoding);
+            confidence.append_option(f.encoding_confidence);
             strs[6].append_option(f.compression);
             generated.append_value(f.generated);
             vendored.append_value(f.vendored);
@@ -249,6 +252,7 @@ impl TreeParquetWriter {
             Arc::new(bytes.finish()),
             take(),
             take(),
+            Arc::new(confidence.finish()),
             take(),
             Arc::new(generated.finish()),
             Arc::new(vendored.finish()),

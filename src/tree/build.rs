@@ -17,7 +17,7 @@ use super::record::{
 use super::source::{load, LoadOptions, Source};
 use super::units::{finish, pending, Pending};
 use crate::syntax::{parse, Language, ParseError};
-use crate::volume::{Entry, Volume};
+use crate::volume::{Entry, TextEncoding, Volume};
 
 /// The shape of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct TreeOptions {
     pub languages: Option<Vec<&'static Language>>,
     /// Language servers to ask (`None`: syntax only).
     pub enricher: Option<Arc<Enricher>>,
+    /// Decode every file with this encoding instead of detecting one (a BOM still wins).
+    pub encoding: Option<TextEncoding>,
 }
 
 impl Default for TreeOptions {
@@ -58,6 +60,7 @@ impl Default for TreeOptions {
             parse_timeout: Some(Duration::from_secs(30)),
             languages: None,
             enricher: None,
+            encoding: None,
         }
     }
 }
@@ -106,6 +109,7 @@ pub fn build_file(volume: &Volume, entry: &Entry, opts: &TreeOptions) -> Option<
     let load_opts = LoadOptions {
         max_bytes: opts.max_bytes,
         languages: opts.languages.clone(),
+        encoding: opts.encoding,
     };
     let src = load(volume, entry, &load_opts)?;
     Some(build_source(src, opts))

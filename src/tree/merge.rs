@@ -356,7 +356,10 @@ fn load_other(path: &Path, root: &Path) -> Option<Other> {
     if !path.starts_with(root) {
         return None;
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    // Decoded as its own record was, so node offsets agree.
+    let text = crate::volume::decode(std::fs::read(path).ok()?, None)
+        .ok()?
+        .text;
     if text.len() > 8 << 20 {
         return None;
     }

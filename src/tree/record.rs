@@ -8,8 +8,8 @@ use serde::Serialize;
 pub const SCHEMA: &str = "disco.tree/1";
 
 /// `[start_byte, end_byte, start_row, start_col, end_row, end_col]`; columns in bytes, rows
-/// and columns from 0. Offsets are into the file's UTF-8 text (after a BOM is removed or
-/// UTF-16 is transcoded).
+/// and columns from 0. Offsets are into the file's UTF-8 text (after a BOM is removed and
+/// any other encoding is transcoded).
 pub type Span = [u64; 6];
 
 /// What became of a file.
@@ -30,7 +30,8 @@ pub enum Status {
     Binary,
     /// Over the size limit.
     TooLarge,
-    /// Not valid UTF-8 (nor UTF-16 with a BOM).
+    /// Not text: malformed in its BOM's, the forced or the detected encoding, broken UTF-8,
+    /// or bytes that decode only into control characters.
     InvalidEncoding,
     /// Could not be read (permissions, I/O, corrupt compression, a symlink loop).
     Unreadable,
@@ -78,8 +79,13 @@ pub struct FileInfo {
     pub bytes: u64,
     /// SHA-256 of the content (after decompression), when it was read.
     pub sha256: Option<String>,
-    /// `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`, when known.
+    /// The encoding the text was decoded from, when it was: `utf-8`, `utf-8-bom`,
+    /// `utf-16le`, `utf-16be`, `utf-32le`, `utf-32be`, or a detected (or `--encoding`)
+    /// WHATWG encoding in lower case (`windows-1252`, `shift_jis`, `gbk`, ...).
     pub encoding: Option<&'static str>,
+    /// How sure the decoder is of `encoding`, 0 to 1 (1 for a BOM, valid UTF-8 or
+    /// `--encoding`); null when the file was not decoded.
+    pub encoding_confidence: Option<f64>,
     /// The codec the file was stored with, when compressed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compression: Option<&'static str>,

@@ -6,10 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::record::{FileInfo, Status};
 use crate::syntax::{detect, Language};
-use crate::volume::{Entry, EntryKind, Volume, VolumeError};
-
-/// How many leading bytes are searched for a NUL (as git does) to call a file binary.
-const BINARY_SNIFF: usize = 8000;
+use crate::volume::{decode, DecodeError, Entry, EntryKind, TextEncoding, Volume, VolumeError};
 
 /// A file ready to parse, or the reason it cannot be.
 #[derive(Debug)]
@@ -104,6 +101,9 @@ pub struct LoadOptions {
     pub max_bytes: u64,
     /// Only files of these languages (all when `None`).
     pub languages: Option<Vec<&'static Language>>,
+    /// Decode every file with this encoding (`--encoding`) instead of detecting one; a BOM
+    /// still wins.
+    pub encoding: Option<TextEncoding>,
 }
 
 fn wanted(opts: &LoadOptions, lang: Option<&'static Language>) -> bool {
@@ -127,6 +127,7 @@ impl Source {
                 bytes: entry.size,
                 sha256: None,
                 encoding: None,
+                encoding_confidence: None,
                 compression: None,
                 generated: is_generated(&entry.path, ""),
                 vendored: is_vendored(&entry.path),
@@ -156,6 +157,7 @@ impl Source {
                 bytes: text.len() as u64,
                 sha256: Some(hex::encode(Sha256::digest(text.as_bytes()))),
                 encoding: Some("utf-8"),
+                encoding_confidence: Some(1.0),
                 compression: None,
                 generated: is_generated(path, &text[..head_end]),
                 vendored: is_vendored(path),
@@ -232,32 +234,76 @@ pub fn load(volume: &Volume, entry: &Entry, opts: &LoadOptions) -> Option<Source
             return fail(src, status, reason);
         }
     };
-    src.info.bytes = blob.bytes.len() as u64;
-    src.info.sha256 = Some(hex::encode(Sha256::digest(&blob.bytes)));
+    let mut src = Source::from_bytes(volume.name(), &entry.path, blob.bytes, opts.encoding);
     src.info.compression = blob.codec.map(|c| c.name());
-    if src.language.is_none() {
-        src.language = detect(&entry.path, &blob.bytes[..blob.bytes.len().min(256)]);
-        src.info.language = src.language.map(|l| l.name.as_str());
-        if !wanted(opts, src.language) {
-            return None;
-        }
+    if path_lang.is_none() && !wanted(opts, src.language) {
+        return None;
     }
-    let (text, encoding) = match decode(blob.bytes) {
-        Ok(decoded) => decoded,
-        Err((status, reason)) => return fail(src, status, reason),
-    };
-    src.info.encoding = Some(encoding);
-    src.info.generated |= is_generated(&entry.path, &text[..floor_char_boundary(&text, 2048)]);
-    if src.language.is_none() {
-        src.text = Some(text);
-        return fail(
-            src,
-            Status::Unsupported,
-            "no grammar for this file's name, extension or #! line".into(),
-        );
-    }
-    src.text = Some(text);
     Some(src)
+}
+
+impl Source {
+    /// A file's content, read from a volume or handed over in a row: hashed, decoded (one
+    /// decoder, [`crate::volume::decode`]) and its language detected. `disco tree` and the
+    /// `tree` stage both come through here, so the same bytes make the same file record.
+    pub fn from_bytes(
+        volume: &str,
+        path: &str,
+        bytes: Vec<u8>,
+        encoding: Option<TextEncoding>,
+    ) -> Source {
+        let raw_head = bytes[..bytes.len().min(256)].to_vec();
+        let mut info = FileInfo {
+            id: file_id(volume, path),
+            volume: volume.to_string(),
+            path: path.to_string(),
+            language: None,
+            bytes: bytes.len() as u64,
+            sha256: Some(hex::encode(Sha256::digest(&bytes))),
+            encoding: None,
+            encoding_confidence: None,
+            compression: None,
+            generated: is_generated(path, ""),
+            vendored: is_vendored(path),
+        };
+        let decoded = decode(bytes, encoding);
+        // A `#!` line is read from the decoded text, so UTF-16 scripts are found too.
+        let head = match &decoded {
+            Ok(d) => &d.text.as_bytes()[..floor_char_boundary(&d.text, 256)],
+            Err(_) => &raw_head[..],
+        };
+        let language = detect(path, head);
+        info.language = language.map(|l| l.name.as_str());
+        let mut src = Source {
+            info,
+            language,
+            text: None,
+            failure: None,
+        };
+        let decoded = match decoded {
+            Ok(d) => d,
+            Err(e) => {
+                let status = match e {
+                    DecodeError::Binary { .. } => Status::Binary,
+                    _ => Status::InvalidEncoding,
+                };
+                src.failure = Some((status, e.to_string()));
+                return src;
+            }
+        };
+        src.info.encoding = Some(decoded.label());
+        src.info.encoding_confidence = Some(decoded.confidence);
+        let text = decoded.text;
+        src.info.generated |= is_generated(path, &text[..floor_char_boundary(&text, 2048)]);
+        if src.language.is_none() {
+            src.failure = Some((
+                Status::Unsupported,
+                "no grammar for this file's name, extension or #! line".into(),
+            ));
+        }
+        src.text = Some(text);
+        src
+    }
 }
 
 fn floor_char_boundary(s: &str, at: usize) -> usize {
@@ -268,81 +314,12 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
     i
 }
 
-/// Decodes file bytes to UTF-8 text: UTF-16 with a BOM is transcoded, a UTF-8 BOM dropped.
-fn decode(bytes: Vec<u8>) -> Result<(String, &'static str), (Status, String)> {
-    let utf16 = |units: Vec<u16>, name: &'static str| {
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .map(|s| (s, name))
-            .map_err(|e| {
-                (
-                    Status::InvalidEncoding,
-                    format!(
-                        "invalid {name}: unpaired surrogate {:#06x}",
-                        e.unpaired_surrogate()
-                    ),
-                )
-            })
-    };
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(
-            rest.chunks(2)
-                .map(|c| u16::from_le_bytes([c[0], *c.get(1).unwrap_or(&0)]))
-                .collect(),
-            "utf-16le",
-        );
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(
-            rest.chunks(2)
-                .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
-                .collect(),
-            "utf-16be",
-        );
-    }
-    if let Some(at) = bytes[..bytes.len().min(BINARY_SNIFF)]
-        .iter()
-        .position(|&b| b == 0)
-    {
-        return Err((
-            Status::Binary,
-            format!("binary content (NUL byte at offset {at})"),
-        ));
-    }
-    let (bytes, encoding) = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        Some(rest) => (rest.to_vec(), "utf-8-bom"),
-        None => (bytes, "utf-8"),
-    };
-    String::from_utf8(bytes)
-        .map(|s| (s, encoding))
-        .map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            (
-                Status::InvalidEncoding,
-                format!("invalid UTF-8 at byte {at}"),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn decodes_and_classifies() {
-        assert_eq!(
-            decode(b"\xEF\xBB\xBFx".to_vec()).unwrap(),
-            ("x".into(), "utf-8-bom")
-        );
-        assert_eq!(
-            decode(vec![0xFF, 0xFE, b'h', 0, b'i', 0]).unwrap(),
-            ("hi".into(), "utf-16le")
-        );
-        assert_eq!(decode(b"a\0b".to_vec()).unwrap_err().0, Status::Binary);
-        assert_eq!(
-            decode(b"a\xFFb".to_vec()).unwrap_err().1,
-            "invalid UTF-8 at byte 1"
-        );
+    fn classifies_by_path() {
         assert!(is_vendored("a/node_modules/x.js") && !is_vendored("vendor.js"));
         assert!(is_generated("x.pb.go", "") && is_generated("a.py", "# @generated by tool\n"));
     }

@@ -8,6 +8,7 @@
 mod backend;
 mod cache;
 mod codec;
+pub mod decode;
 mod error;
 mod list;
 
@@ -19,6 +20,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 
 pub use cache::Cache;
 pub use codec::{decompress, strip_codec_extension, Codec, DecompressError};
+pub use decode::{decode, DecodeError, Decoded, TextEncoding};
 pub use error::VolumeError;
 pub use list::{Entry, EntryKind, ListOptions};
 

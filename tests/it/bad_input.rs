@@ -6,6 +6,19 @@ use std::io::Write;
 
 use crate::support::{disco, json_lines, record, run, tree, write};
 
+/// Deterministic bytes that are no text in any encoding, and hold no NUL.
+pub fn noise(n: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9E37_79B9;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8 | 1
+        })
+        .collect()
+}
+
 /// A directory holding one file per bad-input case (and two good ones).
 pub fn bad_tree() -> tempfile::TempDir {
     let mut late_nul = b"# padding\n".repeat(900);
@@ -21,6 +34,9 @@ pub fn bad_tree() -> tempfile::TempDir {
     let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_py = format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
     let big = b"x = 1\n".repeat(200_000);
+    let mut broken_utf8 = "# é à ü ☕ 日本\n".repeat(3).into_bytes();
+    broken_utf8.extend_from_slice(b"x = '\xFF'\n");
+    let noise = noise(4000);
     let dir = tree(&[
         ("ok.py", b"def f():\n    \"\"\"Doc.\"\"\"\n    return 1\n"),
         ("syntax.py", b"def (:\n"),
@@ -31,6 +47,9 @@ pub fn bad_tree() -> tempfile::TempDir {
         ("bin/nul.py", b"x = 1\0\n"),
         ("late_nul.py", &late_nul),
         ("bad_utf8.py", b"x = '\xFF\xFE'\n"),
+        ("broken_utf8.py", &broken_utf8),
+        ("bad_utf16.py", b"\xFF\xFEa\0\x00\xD8"),
+        ("noise.py", &noise),
         ("big.py", &big),
         ("deep.json", deep_json.as_bytes()),
         ("deep.py", deep_py.as_bytes()),
@@ -72,7 +91,21 @@ fn every_bad_input_gets_a_record_with_status_and_reason() {
         ("utf16.py", "ok", ""),
         ("bin/blob.bin", "binary", "NUL byte at offset 4"),
         ("bin/nul.py", "binary", "NUL byte at offset 5"),
-        ("bad_utf8.py", "invalid_encoding", "invalid UTF-8 at byte 5"),
+        // Not UTF-8, but FF FE is text in the single-byte Windows encodings (`ÿþ` in
+        // windows-1252): legacy text, decoded.
+        ("bad_utf8.py", "ok", ""),
+        // UTF-8 but for one byte: broken UTF-8, not Latin-1 mojibake.
+        (
+            "broken_utf8.py",
+            "invalid_encoding",
+            "invalid UTF-8 at byte 71",
+        ),
+        (
+            "bad_utf16.py",
+            "invalid_encoding",
+            "invalid UTF-16LE at byte 4",
+        ),
+        ("noise.py", "invalid_encoding", "control characters"),
         (
             "big.py",
             "too_large",
@@ -107,6 +140,16 @@ fn every_bad_input_gets_a_record_with_status_and_reason() {
     assert!(
         stderr.contains(&format!("{} files", recs.len())),
         "{stderr}"
+    );
+    // Two bytes are little evidence: the detector picks a single-byte Windows encoding
+    // (windows-1254 reads them as `ÿş`), without full confidence.
+    let legacy = record(&recs, "bad_utf8.py");
+    assert!(
+        legacy["file"]["encoding"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("windows-125")),
+        "{}",
+        legacy["file"]
     );
     let bom = record(&recs, "bom_crlf.py");
     assert_eq!(bom["file"]["encoding"], "utf-8-bom");

@@ -400,3 +400,30 @@ async fn the_editors_pipeline_runs_keep_rejects_like_disco_run() {
         "the same rejects table"
     );
 }
+
+#[tokio::test]
+async fn a_file_not_open_in_the_editor_is_decoded_as_disco_tree_decodes_it() {
+    // `disco.tree` on a file the editor has not opened reads it from disk: a Latin-1 file
+    // must not fail as invalid UTF-8 there either.
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    write(&root, "latin1.py", b"def cafe():\n    return \"caf\xe9\"\n");
+    let mut ed = Editor::start(&root, "none").await;
+    let file_uri = uri(&root.join("latin1.py"));
+    let rec = ed
+        .command("disco.tree", json!([{"uri": file_uri}]))
+        .await
+        .unwrap();
+    assert_eq!(rec["file"]["encoding"], "windows-1252", "{}", rec["file"]);
+    assert_eq!(rec["definitions"][0]["name"], "cafe");
+    let node = ed
+        .command(
+            "disco.node",
+            json!([{"uri": file_uri, "position": {"line": 1, "character": 13}}]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(node["node"]["text"], "café", "{node}");
+    ed.request("shutdown", Value::Null).await.unwrap();
+    ed.notify("exit", Value::Null).await;
+}

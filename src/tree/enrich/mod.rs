@@ -270,7 +270,10 @@ impl Ctx<'_> {
             });
         }
         let other = self.others.entry(path.clone()).or_insert_with(|| {
-            let text = std::fs::read_to_string(&path).ok()?;
+            // Decoded as its own record was, so byte offsets agree.
+            let text = crate::volume::decode(std::fs::read(&path).ok()?, None)
+                .ok()?
+                .text;
             let lines = LineIndex::new(&text);
             Some((text, lines))
         });
