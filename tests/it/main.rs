@@ -4,6 +4,7 @@
 mod bad_input;
 mod catalog;
 mod editor;
+mod fuzz;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;
