@@ -10,6 +10,7 @@
 
 mod catalog;
 mod codec;
+mod compressed;
 mod csv;
 mod html;
 mod ndjson;
@@ -29,14 +30,24 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 /// `DEADLINE` (the thread is left behind: a hung case fails the test either way), and
 /// passes a panic in `f` on unchanged, so proptest shrinks it like any other failure.
 pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    within_for(DEADLINE, what, f)
+}
+
+/// `within` with another deadline (a reader stuck in a loop that also allocates must be
+/// stopped before it fills the memory).
+pub fn within_for<T: Send + 'static>(
+    deadline: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     let worker = std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    match rx.recv_timeout(DEADLINE) {
+    match rx.recv_timeout(deadline) {
         Ok(v) => v,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{what}: no answer in {DEADLINE:?} (a hang)")
+            panic!("{what}: no answer in {deadline:?} (a hang)")
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
             Err(panic) => std::panic::resume_unwind(panic),
