@@ -212,3 +212,26 @@ proptest! {
         check(text)?;
     }
 }
+
+/// TOML values nested far deeper than any catalog needs (arrays in a stage list, inline
+/// tables in server settings, a validator's inline schema) must be an error or a value, not
+/// a stack overflow while parsing, converting to JSON or dropping.
+#[test]
+fn deeply_nested_catalog_values_are_not_a_stack_overflow() {
+    let n = 100_000;
+    let arrays = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let tables = format!("{}{}", "{a=".repeat(n), "}".repeat(n));
+    for text in [
+        format!("[pipelines.p]\ninput = \"file://x\"\nstages = {arrays}\n"),
+        format!("[servers.s]\ncommand = [\"x\"]\nsettings = {tables}\n"),
+        format!("[validators.v]\nschema = {tables}\n"),
+        format!("[validators.v]\nschema = {}\n", "{a=".repeat(n)),
+        format!("x = {}", "[".repeat(n)),
+        format!("{}\n", "[a]\n".repeat(n)),
+        format!("[{}]\n", vec!["a"; n].join(".")),
+    ] {
+        let _ = within("deep catalog", move || {
+            Catalog::parse(&text, Path::new("/cat/disco.toml")).map(|_| ())
+        });
+    }
+}
