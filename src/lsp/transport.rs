@@ -95,6 +95,8 @@ pub async fn write_message<W: AsyncWrite + Unpin>(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn decode_all(bytes: &[u8], max: usize) -> (Vec<Vec<u8>>, Option<String>) {
@@ -132,56 +134,68 @@ mod tests {
         assert!(err.unwrap().contains("bad Content-Length"));
     }
 
-    /// A small deterministic generator (xorshift), so the property test needs no crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
-
-    #[test]
-    fn property_framed_messages_round_trip_through_any_noise() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..500 {
-            let count = (rng.next() % 6) as usize;
+    /// A stream of messages, each maybe after a noise line and an extra header, and the
+    /// bodies it carries.
+    fn framed_stream() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<u8>>)> {
+        // Noise lines hold no `:`, so none can be taken for a Content-Length header.
+        let noise = prop::option::of(prop::collection::vec(
+            any::<u8>().prop_map(|b| if b == b':' || b == b'\n' { b' ' } else { b }),
+            0..40,
+        ));
+        let message = (
+            noise,
+            any::<bool>(),
+            prop::collection::vec(any::<u8>(), 0..300),
+        );
+        prop::collection::vec(message, 0..6).prop_map(|messages| {
             let mut stream = Vec::new();
             let mut want = Vec::new();
-            for _ in 0..count {
-                if rng.next() % 3 == 0 {
-                    // Noise lines that contain no colon-separated content-length.
-                    stream.extend_from_slice(b"noise line\n");
+            for (noise, content_type, body) in messages {
+                if let Some(line) = noise {
+                    stream.extend_from_slice(&line);
+                    stream.push(b'\n');
                 }
-                let len = (rng.next() % 300) as usize;
-                let body: Vec<u8> = (0..len).map(|_| (rng.next() % 256) as u8).collect();
-                if rng.next() % 2 == 0 {
+                if content_type {
                     stream.extend_from_slice(b"Content-Type: x\r\n");
                 }
-                stream.extend_from_slice(format!("Content-Length: {len}\r\n\r\n").as_bytes());
+                stream.extend_from_slice(
+                    format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                );
                 stream.extend_from_slice(&body);
                 want.push(body);
             }
+            (stream, want)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn fuzz_framed_messages_round_trip_through_any_noise((stream, want) in framed_stream()) {
             let (got, err) = decode_all(&stream, 1 << 20);
-            assert_eq!(err, None);
-            assert_eq!(got, want);
+            prop_assert_eq!(err, None);
+            prop_assert_eq!(got, want);
         }
     }
 
-    #[test]
-    fn property_arbitrary_bytes_never_panic_or_overallocate() {
-        let mut rng = Rng(42);
-        for _ in 0..2000 {
-            let len = (rng.next() % 200) as usize;
-            let mut bytes: Vec<u8> = (0..len).map(|_| (rng.next() % 256) as u8).collect();
-            if rng.next() % 2 == 0 {
-                let at = (rng.next() as usize) % (bytes.len() + 1);
-                let header = format!("Content-Length: {}\r\n\r\n", rng.next() % 1_000_000_000_000);
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary bytes, with a header of any length spliced in half the time: no panic,
+        /// and no message over the cap (a length over it is refused before allocating).
+        #[test]
+        fn fuzz_arbitrary_bytes_never_panic_or_overallocate(
+            mut bytes in prop::collection::vec(any::<u8>(), 0..200),
+            header in prop::option::of((any::<prop::sample::Index>(), 0u64..1_000_000_000_000)),
+        ) {
+            if let Some((at, len)) = header {
+                let at = at.index(bytes.len() + 1);
+                let header = format!("Content-Length: {len}\r\n\r\n");
                 bytes.splice(at..at, header.into_bytes());
             }
-            let _ = decode_all(&bytes, 4096);
+            let (got, _) = decode_all(&bytes, 4096);
+            prop_assert!(got.iter().all(|m| m.len() <= 4096));
         }
     }
 }

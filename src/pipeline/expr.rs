@@ -119,12 +119,52 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
+/// How deep a predicate may nest: parentheses, `NOT`, unary minus, `length()` and chained
+/// arithmetic each add a level. Parsing and evaluation recurse once per level, so without a
+/// bound a long enough predicate would overflow the stack, an abort rather than an error.
+/// (`AND`/`OR` chains and `IN` lists add no depth: they are built as balanced trees.)
+pub const MAX_DEPTH: usize = 128;
+
+fn too_deep() -> String {
+    format!("the predicate nests more than {MAX_DEPTH} levels deep")
+}
+
+/// `a op b op c ...` as a balanced tree, log₂ n deep rather than n: `AND` and `OR` are
+/// associative (in three-valued logic too), so a long chain or `IN` list evaluates the same
+/// without deep recursion. No terms is the operator's identity.
+fn balanced(mut terms: Vec<Expr>, op: Op) -> Expr {
+    while terms.len() > 1 {
+        let mut pairs = Vec::with_capacity(terms.len().div_ceil(2));
+        let mut it = terms.into_iter();
+        while let Some(a) = it.next() {
+            pairs.push(match it.next() {
+                Some(b) => Expr::Bin(Box::new(a), op, Box::new(b)),
+                None => a,
+            });
+        }
+        terms = pairs;
+    }
+    terms.pop().unwrap_or(Expr::Bool(op == Op::And))
+}
+
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
+    /// Levels of nesting around the token being parsed.
+    depth: usize,
 }
 
 impl Parser {
+    /// Parses with `f` one level deeper, refusing to pass `MAX_DEPTH`.
+    fn nested(&mut self, f: fn(&mut Self) -> Result<Expr, String>) -> Result<Expr, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        let e = f(self);
+        self.depth -= 1;
+        e
+    }
     fn peek_kw(&self, kw: &str) -> bool {
         matches!(self.toks.get(self.at), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case(kw))
     }
@@ -146,22 +186,22 @@ impl Parser {
         }
     }
     fn or(&mut self) -> Result<Expr, String> {
-        let mut e = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.kw("or") {
-            e = Expr::Bin(Box::new(e), Op::Or, Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(e)
+        Ok(balanced(terms, Op::Or))
     }
     fn and(&mut self) -> Result<Expr, String> {
-        let mut e = self.not()?;
+        let mut terms = vec![self.not()?];
         while self.kw("and") {
-            e = Expr::Bin(Box::new(e), Op::And, Box::new(self.not()?));
+            terms.push(self.not()?);
         }
-        Ok(e)
+        Ok(balanced(terms, Op::And))
     }
     fn not(&mut self) -> Result<Expr, String> {
         if self.kw("not") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            return Ok(Expr::Not(Box::new(self.nested(Self::not)?)));
         }
         self.cmp()
     }
@@ -184,19 +224,19 @@ impl Parser {
         }
         if self.kw("in") {
             self.expect("(")?;
-            let mut any: Option<Expr> = None;
+            let mut items = Vec::new();
             loop {
-                let item = Expr::Bin(Box::new(left.clone()), Op::Eq, Box::new(self.add()?));
-                any = Some(match any {
-                    None => item,
-                    Some(a) => Expr::Bin(Box::new(a), Op::Or, Box::new(item)),
-                });
+                items.push(Expr::Bin(
+                    Box::new(left.clone()),
+                    Op::Eq,
+                    Box::new(self.add()?),
+                ));
                 if !self.sym(",") {
                     break;
                 }
             }
             self.expect(")")?;
-            let e = any.ok_or("IN needs values")?;
+            let e = balanced(items, Op::Or);
             return Ok(if negated { Expr::Not(Box::new(e)) } else { e });
         }
         if self.kw("between") {
@@ -232,37 +272,42 @@ impl Parser {
             None => Ok(left),
         }
     }
-    fn add(&mut self) -> Result<Expr, String> {
-        let mut e = self.mul()?;
-        loop {
-            let op = if self.sym("+") {
-                Op::Add
-            } else if self.sym("-") {
-                Op::Sub
-            } else {
-                return Ok(e);
+    /// A left-associative chain (`a - b - c` is `(a - b) - c`, so it cannot be balanced):
+    /// each operator makes the tree a level deeper, and counts against `MAX_DEPTH`.
+    fn chain(
+        &mut self,
+        operand: fn(&mut Self) -> Result<Expr, String>,
+        ops: &[(&str, Op)],
+    ) -> Result<Expr, String> {
+        let base = self.depth;
+        let mut e = operand(self);
+        while let Ok(left) = e {
+            let Some(&(_, op)) = ops.iter().find(|(s, _)| self.sym(s)) else {
+                e = Ok(left);
+                break;
             };
-            e = Expr::Bin(Box::new(e), op, Box::new(self.mul()?));
+            e = if self.depth >= MAX_DEPTH {
+                Err(too_deep())
+            } else {
+                self.depth += 1;
+                operand(self).map(|right| Expr::Bin(Box::new(left), op, Box::new(right)))
+            };
         }
+        self.depth = base;
+        e
+    }
+    fn add(&mut self) -> Result<Expr, String> {
+        self.chain(Self::mul, &[("+", Op::Add), ("-", Op::Sub)])
     }
     fn mul(&mut self) -> Result<Expr, String> {
-        let mut e = self.unary()?;
-        loop {
-            let op = if self.sym("*") {
-                Op::Mul
-            } else if self.sym("/") {
-                Op::Div
-            } else if self.sym("%") {
-                Op::Rem
-            } else {
-                return Ok(e);
-            };
-            e = Expr::Bin(Box::new(e), op, Box::new(self.unary()?));
-        }
+        self.chain(
+            Self::unary,
+            &[("*", Op::Mul), ("/", Op::Div), ("%", Op::Rem)],
+        )
     }
     fn unary(&mut self) -> Result<Expr, String> {
         if self.sym("-") {
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            return Ok(Expr::Neg(Box::new(self.nested(Self::unary)?)));
         }
         let tok = self.toks.get(self.at).cloned().ok_or("unexpected end")?;
         self.at += 1;
@@ -274,7 +319,7 @@ impl Parser {
             Tok::Str(s) => Expr::Str(s),
             Tok::Quoted(c) => Expr::Column(c),
             Tok::Sym("(") => {
-                let e = self.or()?;
+                let e = self.nested(Self::or)?;
                 self.expect(")")?;
                 e
             }
@@ -285,7 +330,7 @@ impl Parser {
                 if !w.eq_ignore_ascii_case("length") {
                     return Err(format!("unknown function `{w}` (known: length)"));
                 }
-                let e = self.or()?;
+                let e = self.nested(Self::or)?;
                 self.expect(")")?;
                 Expr::Length(Box::new(e))
             }
@@ -363,6 +408,7 @@ impl Expr {
         let mut p = Parser {
             toks: lex(text)?,
             at: 0,
+            depth: 0,
         };
         let e = p.or().map_err(|e| format!("cannot parse `{text}`: {e}"))?;
         if p.at != p.toks.len() {

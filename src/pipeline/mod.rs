@@ -11,6 +11,8 @@
 
 mod columns;
 mod expr;
+#[cfg(test)]
+mod expr_fuzz;
 mod json;
 #[cfg(feature = "model")]
 mod model;

@@ -14,7 +14,7 @@ use super::{lock, position, Backend, State};
 use crate::lsp::{find_program, known, Encoding, LineIndex};
 use crate::syntax::{detect, node_index, parse};
 use crate::tree::{build_source, Enricher, Format, LspLevel, Payload, Source, TreeOptions};
-use crate::volume::{decode, Decoded, TextEncoding};
+use crate::volume::{decode, Decoded};
 
 fn invalid(message: impl Into<String>) -> Error {
     Error {
@@ -114,19 +114,6 @@ pub async fn execute(backend: &Backend, params: lsp::ExecuteCommandParams) -> Re
     }
 }
 
-/// The document's text: the open buffer (UTF-8 by the protocol), else the file on disk.
-fn text_of(state: &State, uri: &str, path: &Path) -> Result<Decoded> {
-    if let Some(doc) = lock(&state.docs).by_uri.get(uri) {
-        return Ok(Decoded {
-            text: doc.text.clone(),
-            encoding: TextEncoding::Utf8,
-            confidence: 1.0,
-            bom: false,
-        });
-    }
-    read_text(path).map_err(invalid)
-}
-
 /// A file on disk, decoded as `disco tree` decodes it (BOMs, UTF-16/32, detected legacy
 /// encodings), so editor commands see the text the records were made from.
 fn read_text(path: &Path) -> std::result::Result<Decoded, String> {
@@ -134,11 +121,15 @@ fn read_text(path: &Path) -> std::result::Result<Decoded, String> {
     decode(bytes, None).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The nested record of a document, with the configured language-server level.
+/// The nested record of a document, with the configured language-server level. An open
+/// buffer is the editor's UTF-8 text; a file on disk is loaded exactly as `disco tree` loads
+/// it (the same decoder, and `bytes`/`sha256` of the file's bytes, not of the decoded text).
 async fn record(state: &Arc<State>, uri: &str, path: &Path) -> Result<Value> {
-    let decoded = text_of(state, uri, path)?;
-    let (encoding, confidence) = (decoded.label(), decoded.confidence);
-    let text = decoded.text;
+    let open = lock(&state.docs).by_uri.get(uri).map(|d| d.text.clone());
+    let on_disk = match open {
+        Some(_) => None,
+        None => Some(std::fs::read(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?),
+    };
     let root = lock(&state.root)
         .clone()
         .or_else(|| path.parent().map(Path::to_path_buf))
@@ -167,7 +158,6 @@ async fn record(state: &Arc<State>, uri: &str, path: &Path) -> Result<Value> {
             only: None,
         })
     });
-    let language = detect(&rel, text.as_bytes());
     let opts = TreeOptions {
         format: Format::Nested,
         max_depth: 500,
@@ -176,9 +166,13 @@ async fn record(state: &Arc<State>, uri: &str, path: &Path) -> Result<Value> {
     };
     // Building a record blocks on the language servers: off the async runtime.
     let out = tokio::task::spawn_blocking(move || {
-        let mut src = Source::from_text(&volume, &rel, text, language);
-        src.info.encoding = Some(encoding);
-        src.info.encoding_confidence = Some(confidence);
+        let src = match (open, on_disk) {
+            (Some(text), _) => {
+                let language = detect(&rel, text.as_bytes());
+                Source::from_text(&volume, &rel, text, language)
+            }
+            (None, bytes) => Source::from_bytes(&volume, &rel, bytes.unwrap_or_default(), None),
+        };
         build_source(src, &opts)
     })
     .await

@@ -158,7 +158,12 @@ pub fn read(
         let mut rejects = Vec::new();
         let mut rows = 0;
         let start = records.reader().position().byte();
-        while rows < n && (records.reader().position().byte() - start) < max_bytes as u64 {
+        // As in NDJSON: a batch goes on until it holds a row or a reject (blank lines use up
+        // bytes without making either), so an empty batch always means the end of the file.
+        while rows < n
+            && ((records.reader().position().byte() - start) < max_bytes as u64
+                || (rows == 0 && rejects.is_empty()))
+        {
             let Some(rec) = records.next() else {
                 done = true;
                 break;

@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
 
 use anyhow::Result;
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::json::reader::{infer_json_schema_from_iterator, ReaderBuilder};
 use serde_json::Value;
 
@@ -101,18 +102,43 @@ pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
             }
         }
     }
-    let schema = infer_json_schema_from_iterator(sample.iter().map(Ok))?;
+    let schema = match infer_json_schema_from_iterator(sample.iter().map(Ok)) {
+        Ok(s) => s,
+        // Nested values of mixed shapes (`[false, []]`, `{"c": false}` then `{"c": {}}`) make
+        // Arrow's inference fail for the whole file; infer field by field instead.
+        Err(_) => Schema::new(
+            order
+                .iter()
+                .map(|k| field_alone(k, &sample))
+                .collect::<Vec<_>>(),
+        ),
+    };
     // Columns in the order the rows first name them (inference sorts them).
     let fields: Vec<arrow::datatypes::FieldRef> = order
         .iter()
-        .filter_map(|k| {
-            schema
-                .field_with_name(k)
-                .ok()
-                .map(|f| std::sync::Arc::new(f.clone()))
-        })
+        .filter_map(|k| schema.field_with_name(k).ok().map(|f| Arc::new(f.clone())))
         .collect();
-    Ok(std::sync::Arc::new(arrow::datatypes::Schema::new(fields)))
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// One field's type from its sampled values: from all of them when they agree, else from the
+/// first non-null one (rows whose values do not fit it become read rejects that say why),
+/// else text (so every row with a value there is a reject, none is lost).
+fn field_alone(key: &str, sample: &[Value]) -> Field {
+    let values: Vec<Value> = sample
+        .iter()
+        .filter_map(|row| row.get(key))
+        .filter(|v| !v.is_null())
+        .map(|v| serde_json::json!({ key: v }))
+        .collect();
+    let infer = |rows: &[Value]| {
+        infer_json_schema_from_iterator(rows.iter().map(Ok))
+            .ok()
+            .and_then(|s| s.field_with_name(key).ok().cloned())
+    };
+    infer(&values)
+        .or_else(|| infer(&values[..values.len().min(1)]))
+        .unwrap_or_else(|| Field::new(key, DataType::Utf8, true))
 }
 
 /// Decodes lines into batches of `n` rows.
@@ -138,7 +164,10 @@ pub fn read(
         let mut rows: Vec<(u64, Value)> = Vec::with_capacity(n.min(65536));
         let mut rejects = Vec::new();
         let mut bytes = 0usize;
-        while rows.len() < n && bytes < max_bytes {
+        // Blank lines use up the byte budget without making a row: a batch goes on until it
+        // holds a row or a reject, or the file ends (else an early empty batch would end the
+        // part and drop the rest of the file).
+        while rows.len() < n && (bytes < max_bytes || (rows.is_empty() && rejects.is_empty())) {
             let Some((i, line)) = lines.next() else {
                 done = true;
                 break;

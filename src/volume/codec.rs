@@ -57,6 +57,57 @@ pub fn strip_codec_extension(path: &str) -> &str {
     }
 }
 
+/// A reader that fails when `inner` holds more than `limit` bytes, where `Read::take` would
+/// just stop: a file cut at the limit would pass for a whole one, its last rows silently lost.
+/// The error comes once, then the stream ends, so a reader that retries after an error (the
+/// CSV reader does) cannot loop on it.
+pub struct Limited<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+    failed: bool,
+}
+
+impl<R: Read> Limited<R> {
+    pub fn new(inner: R, limit: u64) -> Self {
+        Limited {
+            inner,
+            left: limit,
+            limit,
+            failed: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failed || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            // At the limit: the stream must end here, or it is over it.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.failed = true;
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!(
+                    "more than {} bytes (the read limit): the rest is not read",
+                    self.limit
+                ),
+            ));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Why decompression stopped.
 #[derive(Debug)]
 pub enum DecompressError {

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use object_store::{ObjectStore, ObjectStoreExt};
 
 pub use cache::Cache;
-pub use codec::{decompress, strip_codec_extension, Codec, DecompressError};
+pub use codec::{decompress, strip_codec_extension, Codec, DecompressError, Limited};
 pub use decode::{decode, DecodeError, Decoded, TextEncoding};
 pub use error::VolumeError;
 pub use list::{Entry, EntryKind, ListOptions};
@@ -227,6 +227,7 @@ impl Volume {
 
     /// A streaming reader of a file, decompressed by `codec` (or by its extension when
     /// `None`). Local files are read as they are consumed; other stores fetch the object.
+    /// More than `limit` bytes (after decompression) is a read error, not a silent cut.
     pub fn open_reader(
         &self,
         path: &str,
@@ -252,7 +253,7 @@ impl Volume {
             Some(c) => c.reader(raw).map_err(io)?,
             None => raw,
         };
-        Ok(Box::new(reader.take(limit)))
+        Ok(Box::new(Limited::new(reader, limit)))
     }
 
     /// Writes a file only if it does not exist yet: `Ok(false)` when it does. Atomic on

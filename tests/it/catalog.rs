@@ -6,7 +6,7 @@ use disco::catalog::{Catalog, CatalogError, TableFormat};
 
 use crate::support::{disco, run, tree};
 
-const GOOD: &str = r#"
+pub const GOOD: &str = r#"
 [volumes.pond]
 url = "file://data/pond"
 

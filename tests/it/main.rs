@@ -5,6 +5,7 @@ mod bad_input;
 mod catalog;
 mod editor;
 mod encodings;
+mod fuzz;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;
