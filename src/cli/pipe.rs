@@ -340,10 +340,9 @@ pub fn run(catalog: &Catalog, args: &RunCmd) -> Result<ExitCode> {
     }
     req.destination.write.partition_by = args.partition_by.clone();
     req.destination.write.overwrite = args.overwrite;
-    req.run.shard = match &args.shard {
-        Some(s) => Shard::parse(s)?,
-        None => Shard::from_env()?.unwrap_or_default(),
-    };
+    // Without --shard, the runner reads the array job's environment (as for every entry
+    // point).
+    req.run.shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     req.run.fresh = args.fresh;
     req.run.progress = !args.quiet && std::io::stderr().is_terminal();
     if let Some(job) = &args.job {

@@ -6,13 +6,14 @@
 //! error or a panic while reading, processing or writing it) is left uncommitted, reported in
 //! the summary, and the run goes on with the other parts.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use arrow::datatypes::SchemaRef;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::part::{Counts, Failed, PartRunner, Sinks};
+use super::part::{panic_message, Counts, Failed, PartRunner, Sinks};
 use super::rejects::rejects_schema;
 use super::summary::{PartFailure, RunSummary};
 use super::{Shard, StageRc};
@@ -32,7 +33,9 @@ impl std::fmt::Debug for OnPart {
 pub struct RunOptions {
     /// Progress for callers that are not a terminal (the editor's work-done progress).
     pub on_part: Option<OnPart>,
-    pub shard: Shard,
+    /// This process's shard; `None` takes it from an array job's environment (Slurm,
+    /// Kubernetes indexed jobs), or runs every part — whichever entry point starts the run.
+    pub shard: Option<Shard>,
     /// Ignore what earlier runs committed.
     pub fresh: bool,
     pub progress: bool,
@@ -84,10 +87,14 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<RunSummary> {
     let schema = plan(input, stages, output, rejects)?;
-    if opts.shard.count > 1 && output.opts.overwrite {
+    let shard = match opts.shard {
+        Some(s) => s,
+        None => Shard::from_env()?.unwrap_or_default(),
+    };
+    if shard.count > 1 && output.opts.overwrite {
         bail!("overwrite with several shards would let one shard erase another's rows; append instead");
     }
-    if opts.shard.count > 1 && !output.resumable() {
+    if shard.count > 1 && !output.resumable() {
         bail!(
             "{}: several shards need a directory of parts or a Delta table, not one file",
             output.uri
@@ -101,7 +108,7 @@ pub fn run(
     } else {
         &opts.job
     };
-    let app = format!("{job}#{}/{}", opts.shard.index, opts.shard.count);
+    let app = format!("{job}#{}/{}", shard.index, shard.count);
     let bars = Bars::new(opts.progress, stages);
     let tick = |k: usize, rows: u64| bars.tick(k, rows);
     let runner = PartRunner {
@@ -128,19 +135,16 @@ pub fn run(
         true => DeltaProgress::default(),
         false => output.delta_progress(&app)?,
     };
-    let mine: Vec<&Part> = input
-        .parts
-        .iter()
-        .filter(|p| opts.shard.mine(p.index))
-        .collect();
+    let mine: Vec<&Part> = input.parts.iter().filter(|p| shard.mine(p.index)).collect();
     let report = |done: usize| {
         if let Some(cb) = &opts.on_part {
             (cb.0)(done, mine.len());
         }
     };
-    // An overwrite replaces the table's rows with the first part that commits; a part that
-    // fails before that must not use it up.
-    let mut first = true;
+    // An overwrite replaces the table's rows with the first part that commits — only when
+    // nothing of this job is in the table yet: a rerun that resumes an overwrite must not
+    // erase the parts the first run committed. A part that fails must not use it up.
+    let mut first = progress.last.is_none() && progress.parts.is_empty();
     for part in mine.iter().copied() {
         report(sum.parts);
         sum.parts += 1;
@@ -152,7 +156,9 @@ pub fn run(
             continue;
         }
         let file = part.label();
-        let outcome = match &mut whole.output {
+        // The part runner catches panics on its threads and in stages; this catches the rest
+        // (encoding rejects, committing), so no part can end the run by panicking.
+        let outcome = catch_unwind(AssertUnwindSafe(|| match &mut whole.output {
             Some(w) => runner.run(
                 part,
                 Sinks {
@@ -169,7 +175,18 @@ pub fn run(
                 };
                 own_part(&runner, part, (output, rejects), (&schema, &app), first)
             }
-        };
+        }))
+        .unwrap_or_else(|p| {
+            Err(Failed {
+                error: anyhow::anyhow!(
+                    "part {} panicked: {}",
+                    part.index,
+                    panic_message(p.as_ref())
+                ),
+                rows_sent: 0,
+                writer_broken: true,
+            })
+        });
         match outcome {
             Ok(counts) => {
                 first = false;
@@ -182,7 +199,10 @@ pub fn run(
                 writer_broken,
             }) => {
                 if whole.output.is_some() && writer_broken {
-                    // The one output file is broken: nothing more can be written to it.
+                    // The one output file is broken: nothing more can be written to it, and
+                    // nothing of it is left behind.
+                    whole.output.take().map(PartWriter::abort);
+                    whole.rejects.take().map(PartWriter::abort);
                     return Err(error);
                 }
                 tracing::warn!("part {} ({file}) failed: {error:#}", part.index);
@@ -224,11 +244,12 @@ fn own_part(
     let mut w = output
         .writer(schema, part.index, app, first)
         .map_err(failed)?;
-    let mut r = match rejects {
-        Some(r) => Some(
-            r.writer(&rejects_schema(), part.index, app, first)
-                .map_err(failed)?,
-        ),
+    let mut r = match rejects.map(|r| r.writer(&rejects_schema(), part.index, app, first)) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            w.abort();
+            return Err(failed(e));
+        }
         None => None,
     };
     let outcome = runner.run(
@@ -249,7 +270,10 @@ fn own_part(
         }
     };
     if let Some(r) = r {
-        r.commit().map_err(failed)?;
+        if let Err(e) = r.commit() {
+            w.abort();
+            return Err(failed(e));
+        }
     }
     w.commit().map_err(failed)?;
     Ok(counts)

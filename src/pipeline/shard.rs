@@ -42,7 +42,11 @@ impl Shard {
                 anyhow!("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")
             })?;
             let min = get("SLURM_ARRAY_TASK_MIN").unwrap_or_else(|| "0".into());
-            Some((i.parse::<usize>()? - min.parse::<usize>()?, n.parse()?))
+            let (i, min) = (i.parse::<usize>()?, min.parse::<usize>()?);
+            let i = i.checked_sub(min).ok_or_else(|| {
+                anyhow!("SLURM_ARRAY_TASK_ID {i} is below SLURM_ARRAY_TASK_MIN {min}")
+            })?;
+            Some((i, n.parse()?))
         } else if let Some(i) = get("JOB_COMPLETION_INDEX") {
             let n = get("DISCO_WORLD_SIZE").ok_or_else(|| {
                 anyhow!("JOB_COMPLETION_INDEX is set: give the world size in DISCO_WORLD_SIZE")

@@ -175,6 +175,16 @@ pub fn read(
                 .map_or(0, |p| p.line());
             let rec = match rec {
                 Ok(rec) => rec,
+                // An I/O error (a connection reset, a corrupt `.gz`, the read limit) ends the
+                // stream: the rest of the part is unread, so the part fails — a reject would
+                // let it commit with its remaining rows missing.
+                Err(e) if e.is_io_error() => {
+                    done = true;
+                    return Some(Err(anyhow::anyhow!(
+                        "{path}: read error at line {}: {e}",
+                        e.position().map_or(0, |p| p.line())
+                    )));
+                }
                 Err(e) => {
                     rejects.push(ReadReject {
                         file: path.clone(),

@@ -66,8 +66,13 @@ pub fn text(s: &str, ty: &DataType) -> Option<String> {
     (!cell(s, ty)).then(|| format!("`{}` is not {ty}", clip(s)))
 }
 
-/// Whether non-empty text reads as `ty` exactly.
+/// Whether non-empty text reads as `ty` exactly. A number whose text would not survive the
+/// trip (`007`, `+3`) does not fit a number column, whether the column was inferred (a few
+/// zero-padded codes among plain numbers) or asked for.
 fn cell(s: &str, ty: &DataType) -> bool {
+    if ty.is_numeric() && number_loses_text(s) {
+        return false;
+    }
     match ty {
         DataType::Int64 => s.parse::<i64>().is_ok(),
         DataType::Int32 => s.parse::<i32>().is_ok(),

@@ -119,6 +119,11 @@ impl State {
                     *depth -= 1;
                     if *depth == 0 {
                         self.skip = None;
+                        // A skipped `<svg>` or `<math>` counted as foreign content when it
+                        // opened: it ends here, or a later `<script>` would not be raw text.
+                        if matches!(name, "svg" | "math") {
+                            self.foreign = self.foreign.saturating_sub(1);
+                        }
                     }
                 } else if !self_closing {
                     *depth += 1;
@@ -265,6 +270,15 @@ mod tests {
     fn script_never_closed_hides_the_rest() {
         let (_, text) = extract("<p>before</p><script>if (a < b) { x('</p>') }<p>after");
         assert_eq!(text, "before");
+    }
+
+    #[test]
+    fn a_closed_svg_does_not_leave_the_page_in_foreign_content() {
+        let (title, text) = extract(
+            "<svg><text>x</text></svg><script>document.write('<script src=x><\\/script>')</script>\
+             <title>T</title><p>Hello",
+        );
+        assert_eq!((title.as_deref(), text.as_str()), (Some("T"), "Hello"));
     }
 
     #[test]

@@ -175,15 +175,13 @@ pub fn read(
             let line_no = i as u64 + 1;
             let line = match line {
                 Ok(l) => l,
+                // An I/O error ends the stream with the rest of the part unread: the part
+                // fails (a reject would let it commit with its remaining rows missing).
                 Err(e) => {
-                    rejects.push(ReadReject {
-                        file: path.clone(),
-                        line: line_no,
-                        reason: format!("read error: {e}"),
-                        raw: String::new(),
-                    });
                     done = true;
-                    break;
+                    return Some(Err(anyhow::anyhow!(
+                        "{path}: read error at line {line_no}: {e}"
+                    )));
                 }
             };
             bytes += line.len() + 1;

@@ -490,10 +490,10 @@ fn read_lines(
             };
             let line = match line {
                 Ok(l) => l,
+                // The rest of the part is unread: the part fails (see csv.rs).
                 Err(e) => {
-                    rejects.push(reject(format!("read error: {e}"), b""));
                     done = true;
-                    break;
+                    return Some(Err(anyhow!("{path}: read error at line {}: {e}", i + 1)));
                 }
             };
             let line = line.strip_suffix(b"\r").unwrap_or(&line);

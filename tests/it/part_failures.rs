@@ -267,3 +267,61 @@ fn disco_read_reports_a_corrupt_part_and_reads_the_others() {
     );
     assert_eq!(ids(&stdout), vec![0, 1, 2, 6, 7, 8]);
 }
+
+/// Review finding: a rerun that resumed an `--overwrite` whose first part had failed
+/// committed that part as a new overwrite, erasing the parts the first run had committed.
+#[test]
+fn resuming_an_overwrite_does_not_erase_what_the_first_run_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    three_parts(dir.path());
+    write(dir.path(), "old/x.csv", b"id,x\n100,old\n101,old\n");
+    let (out, _, stderr) = run(disco_at(dir.path()).args([
+        "run",
+        "--input",
+        "file://old/x.csv",
+        "--output",
+        "file://out/t",
+        "--format",
+        "delta",
+        "--quiet",
+    ]));
+    assert!(out.status.success(), "{stderr}");
+    let args = [
+        "run",
+        "--input",
+        "file://parts/*.csv",
+        "--output",
+        "file://out/t",
+        "--format",
+        "delta",
+        "--overwrite",
+        "--quiet",
+    ];
+    let (out, _, stderr) = run(disco_at(dir.path())
+        .args(args)
+        .env("DISCO_FAULT_READING_PART", "0:error"));
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("(2 written, 0 already done, 1 failed)"),
+        "{stderr}"
+    );
+    let (out, _, stderr) = run(disco_at(dir.path()).args(args));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("3 parts (1 written, 2 already done)"),
+        "{stderr}"
+    );
+    if super::pipeline::python().is_some() {
+        let table = dir.path().join("out/t");
+        let rows = super::pipeline::py(
+            "import sys, json, deltalake\n\
+             print(json.dumps(sorted(deltalake.DeltaTable(sys.argv[1]).to_pyarrow_table().column('id').to_pylist())))",
+            &[table.to_str().unwrap()],
+        );
+        assert_eq!(
+            rows,
+            serde_json::json!((0..9).collect::<Vec<i64>>()),
+            "the old rows replaced, every new row once"
+        );
+    }
+}

@@ -26,6 +26,8 @@ const HEAD: usize = 64 * 1024;
 pub struct LineDecoder {
     pub encoding: TextEncoding,
     pub confidence: f64,
+    /// The encoding was detected from the head, not forced with `--encoding`.
+    pub detected: bool,
 }
 
 /// A line that does not decode.
@@ -50,6 +52,7 @@ impl LineDecoder {
         let utf8 = LineDecoder {
             encoding: TextEncoding::Utf8,
             confidence: 1.0,
+            detected: false,
         };
         let choice = match choose(&head, forced, complete) {
             Ok(c) if c.detected => {
@@ -70,6 +73,7 @@ impl LineDecoder {
         let decoder = LineDecoder {
             encoding: choice.encoding,
             confidence: choice.confidence,
+            detected: choice.detected,
         };
         if !choice.encoding.is_wide() {
             return Ok((decoder, stream));
@@ -92,6 +96,12 @@ impl LineDecoder {
             | TextEncoding::Utf32Be => std::str::from_utf8(raw)
                 .map(Cow::Borrowed)
                 .map_err(|e| error(e.valid_up_to())),
+            // The head chose a legacy encoding, but a later line that is valid UTF-8 with
+            // non-ASCII characters is UTF-8 (a log that changed hands): read as the legacy
+            // encoding it would silently become mojibake (`cafÃ©`).
+            _ if self.detected && !raw.is_ascii() && std::str::from_utf8(raw).is_ok() => {
+                Ok(Cow::Borrowed(std::str::from_utf8(raw).unwrap_or_default()))
+            }
             enc => transcode(enc, raw, true)
                 .map(|(t, _)| Cow::Owned(t))
                 .map_err(error),

@@ -170,3 +170,13 @@ fn lines_decode_with_the_encoding_of_the_head() {
         "invalid UTF-8 at column 1"
     );
 }
+
+#[test]
+fn a_utf8_line_after_a_legacy_head_is_not_turned_into_mojibake() {
+    let mut bytes = b"caf\xe9 au lait, cr\xe8me\nna\xefve fa\xe7ade\nd\xe9j\xe0\n".to_vec();
+    bytes.extend("déjà vu\n".as_bytes());
+    let (d, out) = lines(&bytes);
+    assert_eq!(d.encoding.name(), "windows-1252");
+    assert_eq!(out[0], Ok("café au lait, crème".into()));
+    assert_eq!(out[3], Ok("déjà vu".into()), "not `dÃ©jÃ  vu`");
+}
