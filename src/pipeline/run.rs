@@ -201,8 +201,12 @@ pub fn run(
                 if whole.output.is_some() && writer_broken {
                     // The one output file is broken: nothing more can be written to it, and
                     // nothing of it is left behind.
-                    whole.output.take().map(PartWriter::abort);
-                    whole.rejects.take().map(PartWriter::abort);
+                    for w in [whole.output.take(), whole.rejects.take()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        w.abort();
+                    }
                     return Err(error);
                 }
                 tracing::warn!("part {} ({file}) failed: {error:#}", part.index);
