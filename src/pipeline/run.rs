@@ -169,11 +169,12 @@ pub fn run(
             None => {
                 // After a failure, parts commit under their own transaction id (see
                 // `Output::delta_progress`), so the failed one can still be done later.
-                let app = match sum.failures.is_empty() {
-                    true => app.clone(),
-                    false => format!("{app}@{}", part.index),
+                let own = format!("{app}@{}", part.index);
+                let apps = Apps {
+                    output: if sum.failures.is_empty() { &app } else { &own },
+                    rejects: &own,
                 };
-                own_part(&runner, part, (output, rejects), (&schema, &app), first)
+                own_part(&runner, part, (output, rejects), (&schema, apps), first)
             }
         }))
         .unwrap_or_else(|p| {
@@ -233,11 +234,19 @@ pub fn run(
 /// A part with writers of its own (a part file, or a Delta commit): streamed, then its
 /// rejects and its rows committed — rejects first, since the output part is what marks the
 /// part done — or, on failure, both writers aborted so nothing of it is visible.
+/// The Delta transaction ids a part commits under. Rejects always use the part's own id: they
+/// commit before the rows, so if the rows' commit then fails, the rerun's rejects commit finds
+/// them already there instead of adding them twice.
+struct Apps<'a> {
+    output: &'a str,
+    rejects: &'a str,
+}
+
 fn own_part(
     runner: &PartRunner<'_>,
     part: &Part,
     (output, rejects): (&Output, Option<&Output>),
-    (schema, app): (&SchemaRef, &str),
+    (schema, apps): (&SchemaRef, Apps<'_>),
     first: bool,
 ) -> Result<Counts, Failed> {
     let failed = |error: anyhow::Error| Failed {
@@ -246,9 +255,10 @@ fn own_part(
         writer_broken: true,
     };
     let mut w = output
-        .writer(schema, part.index, app, first)
+        .writer(schema, part.index, apps.output, first)
         .map_err(failed)?;
-    let mut r = match rejects.map(|r| r.writer(&rejects_schema(), part.index, app, first)) {
+    let rejects = rejects.map(|r| r.writer(&rejects_schema(), part.index, apps.rejects, first));
+    let mut r = match rejects {
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
             w.abort();
