@@ -78,6 +78,46 @@ struct Whole<'o> {
     rejects: Option<PartWriter<'o>>,
 }
 
+impl<'o> Whole<'o> {
+    fn open(
+        (output, rejects): (&'o Output, Option<&'o Output>),
+        schema: &SchemaRef,
+        app: &str,
+    ) -> Result<Whole<'o>> {
+        Ok(Whole {
+            output: match output.resumable() {
+                false => Some(output.writer(schema, 0, app, true)?),
+                true => None,
+            },
+            rejects: match rejects {
+                Some(r) if !r.resumable() => Some(r.writer(&rejects_schema(), 0, app, true)?),
+                _ => None,
+            },
+        })
+    }
+
+    /// Rejects first, then the rows.
+    fn commit(self) -> Result<()> {
+        if let Some(r) = self.rejects {
+            r.commit()?;
+        }
+        if let Some(w) = self.output {
+            w.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Removes what was written (the temporary files).
+    fn abort(&mut self) {
+        for w in [self.output.take(), self.rejects.take()]
+            .into_iter()
+            .flatten()
+        {
+            w.abort();
+        }
+    }
+}
+
 /// Runs a checked plan.
 pub fn run(
     input: &Input,
@@ -87,19 +127,7 @@ pub fn run(
     opts: &RunOptions,
 ) -> Result<RunSummary> {
     let schema = plan(input, stages, output, rejects)?;
-    let shard = match opts.shard {
-        Some(s) => s,
-        None => Shard::from_env()?.unwrap_or_default(),
-    };
-    if shard.count > 1 && output.opts.overwrite {
-        bail!("overwrite with several shards would let one shard erase another's rows; append instead");
-    }
-    if shard.count > 1 && !output.resumable() {
-        bail!(
-            "{}: several shards need a directory of parts or a Delta table, not one file",
-            output.uri
-        );
-    }
+    let shard = shard_for(opts, output)?;
     for s in stages {
         s.open().with_context(|| format!("stage `{}`", s.name()))?;
     }
@@ -121,16 +149,7 @@ pub fn run(
         schema: Some(schema.clone()),
         ..Default::default()
     };
-    let mut whole = Whole {
-        output: match output.resumable() {
-            false => Some(output.writer(&schema, 0, &app, true)?),
-            true => None,
-        },
-        rejects: match rejects {
-            Some(r) if !r.resumable() => Some(r.writer(&rejects_schema(), 0, &app, true)?),
-            _ => None,
-        },
-    };
+    let mut whole = Whole::open((output, rejects), &schema, &app)?;
     let progress = match opts.fresh {
         true => DeltaProgress::default(),
         false => output.delta_progress(&app)?,
@@ -156,38 +175,20 @@ pub fn run(
             continue;
         }
         let file = part.label();
-        // The part runner catches panics on its threads and in stages; this catches the rest
-        // (encoding rejects, committing), so no part can end the run by panicking.
-        let outcome = catch_unwind(AssertUnwindSafe(|| match &mut whole.output {
-            Some(w) => runner.run(
-                part,
-                Sinks {
-                    output: w,
-                    rejects: whole.rejects.as_mut(),
-                },
-            ),
-            None => {
-                // After a failure, parts commit under their own transaction id (see
-                // `Output::delta_progress`), so the failed one can still be done later.
-                let own = format!("{app}@{}", part.index);
-                let apps = Apps {
-                    output: if sum.failures.is_empty() { &app } else { &own },
-                    rejects: &own,
-                };
-                own_part(&runner, part, (output, rejects), (&schema, apps), first)
-            }
-        }))
-        .unwrap_or_else(|p| {
-            Err(Failed {
-                error: anyhow::anyhow!(
-                    "part {} panicked: {}",
-                    part.index,
-                    panic_message(p.as_ref())
-                ),
-                rows_sent: 0,
-                writer_broken: true,
-            })
-        });
+        let apps = Apps {
+            job: &app,
+            // After a failure, parts commit under their own transaction id (see
+            // `Output::delta_progress`), so the failed one can still be done later.
+            ordered: sum.failures.is_empty(),
+        };
+        let outcome = one_part(
+            &runner,
+            part,
+            &mut whole,
+            (output, rejects),
+            (&schema, apps),
+            first,
+        );
         match outcome {
             Ok(counts) => {
                 first = false;
@@ -202,12 +203,7 @@ pub fn run(
                 if whole.output.is_some() && writer_broken {
                     // The one output file is broken: nothing more can be written to it, and
                     // nothing of it is left behind.
-                    for w in [whole.output.take(), whole.rejects.take()]
-                        .into_iter()
-                        .flatten()
-                    {
-                        w.abort();
-                    }
+                    whole.abort();
                     return Err(error);
                 }
                 tracing::warn!("part {} ({file}) failed: {error:#}", part.index);
@@ -221,25 +217,75 @@ pub fn run(
         }
     }
     report(sum.parts);
-    if let Some(r) = whole.rejects {
-        r.commit()?;
-    }
-    if let Some(w) = whole.output {
-        w.commit()?;
-    }
+    whole.commit()?;
     bars.finish();
     Ok(sum)
+}
+
+/// This process's shard (given, or from an array job's environment), checked against the
+/// output: several shards append to a directory or a Delta table, never to one file.
+fn shard_for(opts: &RunOptions, output: &Output) -> Result<Shard> {
+    let shard = match opts.shard {
+        Some(s) => s,
+        None => Shard::from_env()?.unwrap_or_default(),
+    };
+    if shard.count > 1 && output.opts.overwrite {
+        bail!("overwrite with several shards would let one shard erase another's rows; append instead");
+    }
+    if shard.count > 1 && !output.resumable() {
+        bail!(
+            "{}: several shards need a directory of parts or a Delta table, not one file",
+            output.uri
+        );
+    }
+    Ok(shard)
+}
+
+/// One part, into the run's single-file writers or into writers of its own. The part runner
+/// catches panics on its threads and in stages; this catches the rest (encoding rejects,
+/// committing), so no part can end the run by panicking.
+fn one_part<'o>(
+    runner: &PartRunner<'_>,
+    part: &Part,
+    whole: &mut Whole<'o>,
+    outputs: (&'o Output, Option<&'o Output>),
+    (schema, apps): (&SchemaRef, Apps<'_>),
+    first: bool,
+) -> Result<Counts, Failed> {
+    catch_unwind(AssertUnwindSafe(|| match &mut whole.output {
+        Some(w) => runner.run(
+            part,
+            Sinks {
+                output: w,
+                rejects: whole.rejects.as_mut(),
+            },
+        ),
+        None => own_part(runner, part, outputs, (schema, apps), first),
+    }))
+    .unwrap_or_else(|p| {
+        Err(Failed {
+            error: anyhow::anyhow!(
+                "part {} panicked: {}",
+                part.index,
+                panic_message(p.as_ref())
+            ),
+            rows_sent: 0,
+            writer_broken: true,
+        })
+    })
 }
 
 /// A part with writers of its own (a part file, or a Delta commit): streamed, then its
 /// rejects and its rows committed — rejects first, since the output part is what marks the
 /// part done — or, on failure, both writers aborted so nothing of it is visible.
-/// The Delta transaction ids a part commits under. Rejects always use the part's own id: they
+/// The Delta transaction ids a part commits under: the job's (`job#shard`) while parts commit
+/// in order, else the part's own (`job#shard@index`). Rejects always use the part's own: they
 /// commit before the rows, so if the rows' commit then fails, the rerun's rejects commit finds
 /// them already there instead of adding them twice.
+#[derive(Clone, Copy)]
 struct Apps<'a> {
-    output: &'a str,
-    rejects: &'a str,
+    job: &'a str,
+    ordered: bool,
 }
 
 fn own_part(
@@ -254,10 +300,12 @@ fn own_part(
         rows_sent: 0,
         writer_broken: true,
     };
+    let own = format!("{}@{}", apps.job, part.index);
+    let app = if apps.ordered { apps.job } else { &own };
     let mut w = output
-        .writer(schema, part.index, apps.output, first)
+        .writer(schema, part.index, app, first)
         .map_err(failed)?;
-    let rejects = rejects.map(|r| r.writer(&rejects_schema(), part.index, apps.rejects, first));
+    let rejects = rejects.map(|r| r.writer(&rejects_schema(), part.index, &own, first));
     let mut r = match rejects {
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
