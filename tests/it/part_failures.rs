@@ -235,6 +235,30 @@ fn a_stage_that_panics_on_one_part_fails_only_that_part() {
     assert_eq!((sum.rows_in, sum.rows_out), (6, 6));
     assert!(!dir.path().join("out/part-000001.parquet").exists());
     assert!(sum.line().contains("1 part failed"), "{}", sum.line());
+
+    // Into one file, a row at a time: the failed part's first row was already written, and
+    // the summary says so (a single file cannot take it back).
+    let read = disco::table::ReadOptions {
+        batch_size: 1,
+        ..Default::default()
+    };
+    let sum = d
+        .read_with("w://parts/*.csv", read)
+        .unwrap()
+        .pipeline(["buggy"])
+        .unwrap()
+        .write("w://one/out.ndjson")
+        .unwrap();
+    assert_eq!(sum.failures.len(), 1, "{}", sum.line());
+    assert_eq!(sum.failures[0].rows_written, 1, "{}", sum.line());
+    assert!(
+        sum.line()
+            .contains("1 of its rows were already in the single-file output"),
+        "{}",
+        sum.line()
+    );
+    let text = std::fs::read_to_string(dir.path().join("one/out.ndjson")).unwrap();
+    assert_eq!(ids(&text), vec![0, 1, 2, 3, 6, 7, 8]);
 }
 
 #[test]
