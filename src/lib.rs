@@ -15,3 +15,13 @@ pub mod tree;
 pub mod volume;
 
 pub use api::{default_rejects, Dataset, Disco};
+
+/// The message of a caught panic (`catch_unwind`, a joined thread): every place that turns a
+/// panic into a recorded error — a file's record, a part's failure — says it the same way.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with no message".to_string())
+}

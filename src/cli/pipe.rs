@@ -127,13 +127,7 @@ pub fn read(catalog: &Catalog, args: &ReadCmd) -> Result<ExitCode> {
         let error = match read {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(format!("{e:#}")),
-            Err(p) => Some(format!(
-                "panicked: {}",
-                p.downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_default()
-            )),
+            Err(p) => Some(format!("panicked: {}", disco::panic_message(p.as_ref()))),
         };
         if let Some(e) = error {
             eprintln!(

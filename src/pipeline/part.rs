@@ -15,6 +15,7 @@ use arrow::array::RecordBatch;
 
 use super::rejects::Rejected;
 use super::{row_json, StageRc};
+use crate::panic_message;
 use crate::table::{Input, Part, PartWriter, ReadBatch};
 
 /// What one part did.
@@ -48,15 +49,6 @@ pub(super) struct Failed {
     /// The error came from writing (the output or the rejects), so the writer may be half
     /// way through a row group: a writer shared by every part cannot go on.
     pub writer_broken: bool,
-}
-
-/// The text of a panic's payload.
-pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with no message".to_string())
 }
 
 impl PartRunner<'_> {

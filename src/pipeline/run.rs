@@ -13,10 +13,11 @@ use anyhow::{bail, Context, Result};
 use arrow::datatypes::SchemaRef;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::part::{panic_message, Counts, Failed, PartRunner, Sinks};
+use super::part::{Counts, Failed, PartRunner, Sinks};
 use super::rejects::rejects_schema;
 use super::summary::{PartFailure, RunSummary};
 use super::{Shard, StageRc};
+use crate::panic_message;
 use crate::table::{DeltaProgress, Input, Output, Part, PartWriter};
 
 /// Called after each part of this shard: `(parts done or skipped, parts of this shard)`.

@@ -128,11 +128,7 @@ pub fn run(
                         let out =
                             catch_unwind(AssertUnwindSafe(|| build_file(volume, entry, opts)))
                                 .unwrap_or_else(|panic| {
-                                    let msg = panic
-                                        .downcast_ref::<&str>()
-                                        .map(|s| s.to_string())
-                                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                                        .unwrap_or_default();
+                                    let msg = crate::panic_message(panic.as_ref());
                                     let src = Source::failed(
                                         volume,
                                         entry,
