@@ -55,15 +55,14 @@ impl<'de> serde::Deserialize<'de> for Keys {
 
 /// Infers a schema from the first `rows` objects.
 pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
-    let lines: Vec<String> = BufReader::new(input)
+    let mut lines = BufReader::new(input)
         .lines()
         .map_while(|l| l.ok())
-        .filter(|l| !l.trim().is_empty())
-        .take(rows)
-        .collect();
+        .filter(|l| !l.trim().is_empty());
+    let head: Vec<String> = lines.by_ref().take(rows).collect();
     let mut order: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for l in &lines {
+    for l in &head {
         if let Ok(Keys(keys)) = serde_json::from_str::<Keys>(l) {
             for k in keys {
                 if seen.insert(k.clone()) {
@@ -72,11 +71,12 @@ pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
             }
         }
     }
-    let mut sample: Vec<Value> = lines
+    let mut sample: Vec<Value> = head
         .iter()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(Value::is_object)
         .collect();
+    sample.extend(sparse_values(&mut lines, &sample, (&mut order, &mut seen)));
     // The majority kind of each field; minority values do not shape the schema.
     let mut votes: HashMap<String, [usize; 6]> = HashMap::new();
     for row in &sample {
@@ -119,6 +119,60 @@ pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
         .filter_map(|k| schema.field_with_name(k).ok().map(|f| Arc::new(f.clone())))
         .collect();
     Ok(Arc::new(Schema::new(fields)))
+}
+
+/// Lines read past the sample, at most, to type the fields that were null in all of it.
+const SPARSE_LINES: usize = 100_000;
+/// Values kept per such field.
+const SPARSE_VALUES: usize = 100;
+
+/// Values of sparse fields: a field null in every sampled row would be typed Null, and then
+/// every later value of it would be a reject. While such fields remain, the reading goes on
+/// (bounded) and keeps, for each, its first non-null values as `{field: value}` rows; fields
+/// first named in those lines join the schema the same way.
+fn sparse_values(
+    lines: &mut impl Iterator<Item = String>,
+    sample: &[Value],
+    (order, seen): (&mut Vec<String>, &mut std::collections::HashSet<String>),
+) -> Vec<Value> {
+    let typed: std::collections::HashSet<&str> = sample
+        .iter()
+        .flat_map(|r| r.as_object().into_iter().flatten())
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut pending: HashMap<String, usize> = order
+        .iter()
+        .filter(|k| !typed.contains(k.as_str()))
+        .map(|k| (k.clone(), 0))
+        .collect();
+    let mut out = Vec::new();
+    for line in lines.take(SPARSE_LINES) {
+        if pending.is_empty() {
+            break;
+        }
+        let Ok(Value::Object(row)) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        for (k, v) in row {
+            if seen.insert(k.clone()) {
+                order.push(k.clone());
+                pending.insert(k.clone(), 0);
+            }
+            let Some(n) = pending.get_mut(&k) else {
+                continue;
+            };
+            if v.is_null() {
+                continue;
+            }
+            *n += 1;
+            if *n >= SPARSE_VALUES {
+                pending.remove(&k);
+            }
+            out.push(Value::Object([(k, v)].into_iter().collect()));
+        }
+    }
+    out
 }
 
 /// One field's type from its sampled values: from all of them when they agree, else from the

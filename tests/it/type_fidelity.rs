@@ -449,3 +449,26 @@ fn ndjson_nested_values_of_mixed_shapes_open_and_misfits_are_rejected() {
         "{rejects:?}"
     );
 }
+
+/// A field null in every sampled row (the first 1000) used to be typed Null, so every later
+/// value of it was a reject. Inference now reads on (bounded) to type such fields, and a field
+/// first named in those rows joins the schema too.
+#[test]
+fn ndjson_a_field_null_in_the_whole_sample_is_typed_from_later_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..1500 {
+        if i < 1200 {
+            text += &format!("{{\"id\":{i},\"x\":null}}\n");
+        } else {
+            text += &format!("{{\"id\":{i},\"x\":{i},\"late\":\"s{i}\"}}\n");
+        }
+    }
+    std::fs::write(dir.path().join("sparse.ndjson"), text).unwrap();
+    let (rows, rejects) = read(dir.path(), "sparse.ndjson", Vec::new());
+    assert!(rejects.is_empty(), "{:?}", &rejects[..rejects.len().min(3)]);
+    assert_eq!(rows.len(), 1500);
+    assert_eq!(rows[1300]["x"], 1300);
+    assert_eq!(rows[1300]["late"], "s1300");
+    assert_eq!(rows[5]["x"], Value::Null);
+}
