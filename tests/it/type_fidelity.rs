@@ -472,3 +472,37 @@ fn ndjson_a_field_null_in_the_whole_sample_is_typed_from_later_rows() {
     assert_eq!(rows[1300]["late"], "s1300");
     assert_eq!(rows[5]["x"], Value::Null);
 }
+
+/// Review finding: rejected lines did not count toward a `lines` batch, so a binary file read
+/// as lines collected every line's reject into one batch (memory, and Arrow's 2 GiB string
+/// offsets). Batches now hold at most `batch_size` rows and rejects together.
+#[test]
+fn lines_batches_are_bounded_when_every_line_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad: Vec<u8> = (0..5000).flat_map(|_| b"\xff\xfe\xfd\n".to_vec()).collect();
+    let mut bytes = b"ok\n".to_vec();
+    bytes.extend(bad);
+    std::fs::write(dir.path().join("bad.txt"), bytes).unwrap();
+    let opts = ReadOptions {
+        format: Some(disco::table::InputFormat::Lines),
+        batch_size: 100,
+        ..Default::default()
+    };
+    let uri = dir.path().join("bad.txt");
+    let input = Input::open(&Catalog::default(), uri.to_str().unwrap(), opts).unwrap();
+    let (mut rows, mut rejects, mut batches) = (0, 0, 0);
+    for part in &input.parts {
+        for rb in input.read_part(part).unwrap() {
+            let rb = rb.unwrap();
+            assert!(rb.batch.num_rows() + rb.rejects.len() <= 100);
+            rows += rb.batch.num_rows();
+            rejects += rb.rejects.len();
+            batches += 1;
+        }
+    }
+    assert_eq!(
+        (rows + rejects, batches > 1),
+        (5001, true),
+        "{rows} {rejects}"
+    );
+}
