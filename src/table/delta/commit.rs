@@ -271,7 +271,7 @@ impl DeltaPart<'_> {
 
     /// Makes the rows visible in one commit. `Ok(false)`: `app` had already committed this
     /// part (an earlier run), so nothing was added.
-    pub fn commit(self, c: &PartCommit) -> Result<bool> {
+    pub fn commit(mut self, c: &PartCommit) -> Result<bool> {
         let table = self.table;
         let other = |message: String| DeltaError::Other {
             table: table.name.clone(),
@@ -279,7 +279,7 @@ impl DeltaPart<'_> {
         };
         // The files go up first; until the commit names them they are not part of the table.
         let mut adds: Vec<RecordBatch> = Vec::new();
-        for (_, f) in self.files {
+        for (_, f) in std::mem::take(&mut self.files) {
             adds.push(f.finish(table, &other)?);
         }
         crate::pipeline::crash_point(c.index as usize);
@@ -288,25 +288,12 @@ impl DeltaPart<'_> {
             let committer = Box::new(FileSystemCommitter::new());
             let result = match snapshot {
                 None => {
-                    let schema = StructType::try_from_arrow(self.table_schema.as_ref()).map_err(
-                        |e: delta_kernel::arrow::error::ArrowError| other(e.to_string()),
-                    )?;
-                    let mut builder =
-                        create_table(table.url.as_str(), Arc::new(schema), ENGINE_INFO, true)
-                            .with_transaction_id(c.app.clone(), c.index);
-                    if !self.partition_by.is_empty() {
-                        builder = builder
-                            .with_data_layout(DataLayout::partitioned(self.partition_by.clone()));
-                    }
-                    let mut txn = builder
-                        .build(table.engine(), committer)
-                        .map_err(table.kernel())?;
-                    for a in &adds {
-                        txn.add_files(Box::new(ArrowEngineData::new(a.clone())));
-                    }
-                    match txn.commit(table.engine()).map_err(table.kernel())? {
-                        CommitResult::Committed(done) => Some(done.commit_version()),
-                        _ => None,
+                    // Another shard may create the table first: then this is a lost race, and
+                    // the next attempt appends to the table it made.
+                    match self.create(c, &adds, committer) {
+                        Ok(v) => v,
+                        Err(_) if table.snapshot(Version::Latest)?.is_some() => None,
+                        Err(e) => return Err(e),
                     }
                 }
                 Some(snapshot) => {
@@ -365,6 +352,38 @@ impl DeltaPart<'_> {
         Err(other(format!(
             "gave up committing after {MAX_ATTEMPTS} commits lost to other writers"
         )))
+    }
+
+    /// Creates the table with this part's files as its first commit; `None` if another writer
+    /// made version 0 first.
+    fn create(
+        &self,
+        c: &PartCommit,
+        adds: &[RecordBatch],
+        committer: Box<FileSystemCommitter>,
+    ) -> Result<Option<u64>> {
+        let table = self.table;
+        let schema = StructType::try_from_arrow(self.table_schema.as_ref()).map_err(
+            |e: delta_kernel::arrow::error::ArrowError| DeltaError::Other {
+                table: table.name.clone(),
+                message: e.to_string(),
+            },
+        )?;
+        let mut builder = create_table(table.url.as_str(), Arc::new(schema), ENGINE_INFO, true)
+            .with_transaction_id(c.app.clone(), c.index);
+        if !self.partition_by.is_empty() {
+            builder = builder.with_data_layout(DataLayout::partitioned(self.partition_by.clone()));
+        }
+        let mut txn = builder
+            .build(table.engine(), committer)
+            .map_err(table.kernel())?;
+        for a in adds {
+            txn.add_files(Box::new(ArrowEngineData::new(a.clone())));
+        }
+        Ok(match txn.commit(table.engine()).map_err(table.kernel())? {
+            CommitResult::Committed(done) => Some(done.commit_version()),
+            _ => None,
+        })
     }
 
     /// Drops what was written: the data files were never referenced by a commit.
