@@ -28,8 +28,7 @@ pub(super) fn lake() -> Option<&'static Lake> {
     python()?;
     static LAKE: OnceLock<Lake> = OnceLock::new();
     Some(LAKE.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lake-fixtures");
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = fixtures_dir();
         let out = Command::new(python().unwrap())
             .arg(repo_root().join("scripts/make_lake_fixtures.py"))
             .arg(&dir)
@@ -43,6 +42,25 @@ pub(super) fn lake() -> Option<&'static Lake> {
         let manifest = serde_json::from_slice(&out.stdout).expect("the manifest is JSON");
         Lake { dir, manifest }
     }))
+}
+
+/// `lake-fixtures-PID` under Cargo's scratch directory: one per test process, so two runs at
+/// once do not share it; those of processes that have ended are removed.
+fn fixtures_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("lake-fixtures-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    }
+    let dir = root.join(format!("lake-fixtures-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 impl Lake {
@@ -218,7 +236,7 @@ fn time_travel_by_version_and_by_timestamp() {
         ("at_v1", "version = \"2026-10-01T00:00:00Z\"", "1"),
         ("mid_v1", "version = \"2026-10-15T12:00:00Z\"", "1"),
         ("at_v2", "version = \"2026-11-01T00:00:00Z\"", "2"),
-        ("later", "version = \"2027-01-01T00:00:00Z\"", "2"),
+        ("after_v2", "version = \"2026-11-15T00:00:00Z\"", "2"),
     ];
     let mut toml = table_toml("lake_table", "versions", "");
     toml += &table_toml("old_overwrite", "overwritten", "version = 1");
@@ -279,14 +297,17 @@ fn time_travel_by_version_and_by_timestamp() {
     }
 }
 
-/// The numbers in the first line of `text` that mentions `key` (case-insensitive), so the
-/// checks hold whatever the layout (`rows = 24`, `rows: 24`, `24 rows`).
+/// The numbers on the lines of `text` that mention `key` (case-insensitive), so the checks
+/// hold whatever the layout (`rows = 24`, `rows: 24`, `24 rows`).
 pub(super) fn numbers_on_line(text: &str, key: &str) -> Vec<u64> {
-    let line = text
+    let lines: Vec<&str> = text
         .lines()
-        .find(|l| l.to_lowercase().contains(key))
-        .unwrap_or_else(|| panic!("no line with `{key}` in:\n{text}"));
-    line.split(|c: char| !c.is_ascii_digit())
+        .filter(|l| l.to_lowercase().contains(key))
+        .collect();
+    assert!(!lines.is_empty(), "no line with `{key}` in:\n{text}");
+    lines
+        .iter()
+        .flat_map(|l| l.split(|c: char| !c.is_ascii_digit()))
         .filter_map(|w| w.parse().ok())
         .collect()
 }
@@ -344,11 +365,14 @@ fn catalog_show_reads_version_partitions_files_and_rows_from_the_log_alone() {
         }
     }
     let (_, stdout, _) = run(disco_in(ws.path()).args(["catalog", "show", "partitioned"]));
-    let line = stdout
-        .lines()
-        .find(|l| l.to_lowercase().contains("partition"))
-        .unwrap_or_else(|| panic!("no partition columns:\n{stdout}"));
-    assert!(line.contains("city") && line.contains("year"), "{line}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.to_lowercase().contains("partition")
+                && l.contains("city")
+                && l.contains("year")),
+        "partition columns city and year:\n{stdout}"
+    );
 }
 
 /// Runs `disco read` on a table that must be refused; returns stderr.
