@@ -9,7 +9,7 @@ CARGO ?= cargo
 FEATURES ?= --all-features
 TOOLS ?= $(HOME)/.cache/disco/tools
 
-.PHONY: run test setup build lint fmt bench clean vsix
+.PHONY: run test setup build lint fmt bench bench-lakehouse clean vsix
 
 run:
 	DISCO_TOOLS=$(TOOLS) SKIP_RUST_ANALYZER=1 scripts/setup-servers.sh
@@ -46,6 +46,11 @@ fmt:
 
 bench:
 	bench/tree.sh
+
+# Disco against deltalake + pyarrow on a 1-million-row Delta table (issue 8); the Python venv
+# comes from `make setup`.
+bench-lakehouse:
+	DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/lakehouse.sh
 
 clean:
 	$(CARGO) clean
