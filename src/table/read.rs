@@ -188,6 +188,10 @@ impl Input {
                     TableFormat::Parquet | TableFormat::Delta => Some(InputFormat::Parquet),
                     TableFormat::Csv => Some(InputFormat::Csv),
                     TableFormat::Ndjson => Some(InputFormat::Ndjson),
+                    // Read through `table::iceberg`, which `Input` does not use yet.
+                    TableFormat::Iceberg => {
+                        bail!("{uri}: reading an Iceberg table is not wired into inputs yet")
+                    }
                 };
             }
         }

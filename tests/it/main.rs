@@ -6,6 +6,8 @@ mod catalog;
 mod editor;
 mod encodings;
 mod fuzz;
+#[cfg(feature = "iceberg")]
+mod iceberg;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;
