@@ -283,6 +283,17 @@ print(json.dumps(None))
 }
 
 #[test]
+fn tables_tasks_and_batches_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<IcebergTable>();
+    send_sync::<disco::table::iceberg::Task>();
+    send_sync::<disco::table::iceberg::DataFiles>();
+    send::<disco::table::iceberg::BatchIter>();
+    send::<disco::table::iceberg::IcebergWriter<'static>>();
+}
+
+#[test]
 fn a_rerun_skips_the_parts_already_committed() {
     let (_dir, cat) = lake();
     let (s, id) = spec(&cat, "mine");
@@ -300,6 +311,13 @@ fn a_rerun_skips_the_parts_already_committed() {
     assert!(progress.done(1) && !progress.done(3));
     assert!(again.progress("other").unwrap().parts.is_empty());
     assert!(!put(&mut again, &[batch(&[1], "eu")], false, "job#0/1", 0));
+    // A writer that dies before its commit leaves nothing a reader sees.
+    let mut w = again.writer().unwrap();
+    w.write(&batch(&[99], "eu")).unwrap();
+    let files = w.finish().unwrap();
+    assert_eq!(files.paths().len(), 1);
+    assert_eq!(named(&rows(&again, None)), [1, 3]);
+    again.discard(files);
     assert!(
         !put(&mut again, &[batch(&[1], "eu")], true, "job#0/1", 2),
         "nor an overwrite"
@@ -462,4 +480,64 @@ fn a_rest_catalog_that_does_not_answer_names_the_catalog() {
         "{err:?}"
     );
     assert!(err.to_string().contains("remote"), "{err}");
+}
+
+#[test]
+fn unsupported_tables_and_types_are_refused_naming_the_table() {
+    use iceberg::spec::{FormatVersion, NestedField, PrimitiveType, Type};
+    use iceberg::{Catalog as _, CatalogBuilder, NamespaceIdent, TableCreation};
+
+    let (dir, cat) = lake();
+    let (s, id) = spec(&cat, "mine");
+    // An Arrow type Iceberg has no type for.
+    let odd = Arc::new(Schema::new(vec![Field::new("n", DataType::UInt64, true)]));
+    let err = IcebergTable::create(&s, &id, &odd, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("lake_catalog:db.mine") && err.contains("UInt64 is not supported"),
+        "{err}"
+    );
+
+    // A format version 3 table, made with iceberg-rust itself (PyIceberg cannot write one).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let props = [
+            (
+                "uri",
+                format!("sqlite://{}/cat.db?mode=rwc", dir.path().display()),
+            ),
+            ("warehouse", format!("file://{}/wh", dir.path().display())),
+            ("sql_bind_style", "QMark".to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), v))
+        .into();
+        let c = iceberg_catalog_sql::SqlCatalogBuilder::default()
+            .with_storage_factory(Arc::new(iceberg::io::LocalFsStorageFactory))
+            .load("lake_catalog", props)
+            .await
+            .unwrap();
+        let ns = NamespaceIdent::new("db".into());
+        c.create_namespace(&ns, Default::default()).await.unwrap();
+        let schema = iceberg::spec::Schema::builder()
+            .with_fields(vec![NestedField::optional(
+                1,
+                "id",
+                Type::Primitive(PrimitiveType::Long),
+            )
+            .into()])
+            .build()
+            .unwrap();
+        let creation = TableCreation::builder()
+            .name("v3".into())
+            .schema(schema)
+            .format_version(FormatVersion::V3)
+            .build();
+        c.create_table(&ns, creation).await.unwrap();
+    });
+    let err = IcebergTable::open(&s, "db.v3").unwrap_err().to_string();
+    assert!(
+        err.contains("lake_catalog:db.v3") && err.contains("format version 3"),
+        "{err}"
+    );
 }

@@ -65,7 +65,7 @@ pub enum IcebergError {
         source: Box<iceberg::Error>,
     },
     /// Something the crate (or Disco) does not support on this table.
-    #[error("Iceberg table `{table}`: {message} is not supported")]
+    #[error("Iceberg table `{table}`: not supported: {message}")]
     Unsupported { table: String, message: String },
     /// Batches that do not fit the table, or another misuse.
     #[error("Iceberg table `{table}`: {message}")]
@@ -248,7 +248,7 @@ impl IcebergTable {
         let ice = iceberg::arrow::arrow_schema_to_schema_auto_assign_ids(&old).map_err(|e| {
             IcebergError::Unsupported {
                 table: name.clone(),
-                message: format!("the schema ({e})"),
+                message: format!("the schema: {e}"),
             }
         })?;
         let mut part = UnboundPartitionSpec::builder();
@@ -324,7 +324,10 @@ impl IcebergTable {
             FormatVersion::V1 | FormatVersion::V2 => Ok(()),
             v => Err(IcebergError::Unsupported {
                 table: self.name.clone(),
-                message: format!("format version {v} (Disco reads and writes versions 1 and 2)"),
+                message: format!(
+                    "format version {} (Disco reads and writes versions 1 and 2)",
+                    v as u8
+                ),
             }),
         }
     }
@@ -339,7 +342,7 @@ impl IcebergTable {
         let old = iceberg::arrow::schema_to_arrow_schema(schema).map_err(|e| {
             IcebergError::Unsupported {
                 table: self.name.clone(),
-                message: format!("the schema ({e})"),
+                message: format!("the schema: {e}"),
             }
         })?;
         bridge::schema_to_59(&old).map_err(|m| self.arrow_err(m))

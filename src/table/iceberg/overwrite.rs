@@ -39,7 +39,7 @@ pub(super) fn commit(
             table: t.name.clone(),
             message: format!(
                 "overwriting a format version {} table (Disco overwrites version 2)",
-                t.table.metadata().format_version()
+                t.table.metadata().format_version() as u8
             ),
         });
     }
