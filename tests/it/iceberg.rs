@@ -612,3 +612,77 @@ print(json.dumps(show(t.scan().to_arrow())))
     );
     assert_eq!(back, original);
 }
+
+/// The child of `concurrent_appender_processes_lose_no_commit` (a no-op unless it sets
+/// `DISCO_ICEBERG_CHILD`): one shard appending its parts from its own process.
+#[test]
+fn appender_process_child() {
+    let Ok(job) = std::env::var("DISCO_ICEBERG_CHILD") else {
+        return;
+    };
+    let [catalog, shard, shards, parts]: [&str; 4] =
+        job.split('|').collect::<Vec<_>>().try_into().unwrap();
+    let (shard, parts): (i64, i64) = (shard.parse().unwrap(), parts.parse().unwrap());
+    let cat = Catalog::load(Path::new(catalog)).unwrap();
+    let (s, id) = spec(&cat, "mine");
+    let mut t = IcebergTable::open(&s, &id).unwrap().unwrap();
+    for p in 0..parts {
+        let app = format!("job#{shard}/{shards}");
+        assert!(put(
+            &mut t,
+            &[batch(&[shard * 100 + p], "eu")],
+            false,
+            &app,
+            p
+        ));
+    }
+}
+
+#[test]
+fn concurrent_appender_processes_lose_no_commit() {
+    let (dir, cat) = lake();
+    let (s, id) = spec(&cat, "mine");
+    IcebergTable::create(&s, &id, &schema(), &[]).unwrap();
+    let (shards, parts) = (3, 4);
+    let children: Vec<_> = (0..shards)
+        .map(|shard| {
+            Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "iceberg::appender_process_child",
+                    "--test-threads=1",
+                ])
+                .env(
+                    "DISCO_ICEBERG_CHILD",
+                    format!(
+                        "{}|{shard}|{shards}|{parts}",
+                        dir.path().join("disco.toml").display()
+                    ),
+                )
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut t = IcebergTable::open(&s, &id).unwrap().unwrap();
+    let mut got = named(&rows(&t, None));
+    got.sort();
+    let want: Vec<i64> = (0..shards)
+        .flat_map(|s| (0..parts).map(move |p| s * 100 + p))
+        .collect();
+    assert_eq!(got, want);
+    for shard in 0..shards {
+        let progress = t.progress(&format!("job#{shard}/{shards}")).unwrap();
+        assert_eq!(progress.parts.len(), parts as usize);
+    }
+}

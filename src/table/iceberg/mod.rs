@@ -19,6 +19,9 @@
 //!   overwrite) tagged `disco.app`/`disco.part`, so [`IcebergTable::progress`] tells a rerun
 //!   what is committed. Commits that lose a race to another writer are retried.
 //!
+//! Blocking calls run the crate's futures on `volume::runtime()`: call them from ordinary
+//! threads (not from inside a tokio runtime, where blocking on a future panics).
+//!
 //! iceberg-rust 0.10 has no overwrite action: `overwrite.rs` builds the overwrite snapshot
 //! with the crate's manifest writers and swaps it in with the SQL catalog's own
 //! compare-and-swap (SQL catalogs only).
