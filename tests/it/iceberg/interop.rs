@@ -92,6 +92,16 @@ print(json.dumps(ids))
 
     // A table the catalog does not have is `None`, not an error.
     assert!(IcebergTable::open(&s, "db.ghost").unwrap().is_none());
+
+    // PyIceberg deletes rows (rewriting or dropping files): Disco reads what is left.
+    pyiceberg(
+        &py,
+        dir.path(),
+        "cat.load_table('db.parted').delete('id = 2 or id = 3')\nprint(json.dumps(None))\n",
+    );
+    let p = IcebergTable::open(&s, &id).unwrap().unwrap();
+    assert_eq!(rows(&p, None), [(1, "a".to_string())]);
+    assert_eq!(p.info(None).unwrap().records, 1);
 }
 
 #[test]
