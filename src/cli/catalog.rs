@@ -98,9 +98,28 @@ fn show(
                 kv(out, "exclude", &v.exclude)?;
             }
         }
+        ResourceKind::Catalog => {
+            let c = &cat.catalogs[name];
+            kv(out, "type", &c.kind.as_str())?;
+            kv(out, "uri", &disco::catalog::redact_url(&c.uri))?;
+            if let Some(w) = &c.warehouse {
+                kv(out, "warehouse", w)?;
+            }
+            if let Some(n) = &c.catalog_name {
+                kv(out, "catalog_name", n)?;
+            }
+            for (k, val) in &c.options {
+                kv(out, &format!("options.{k}"), &shown(k, val))?;
+            }
+        }
         ResourceKind::Table => {
             let t = &cat.tables[name];
-            kv(out, "url", &t.url)?;
+            if let (Some(c), Some(id)) = (&t.catalog, &t.table) {
+                kv(out, "catalog", c)?;
+                kv(out, "table", id)?;
+            } else {
+                kv(out, "url", &t.url)?;
+            }
             kv(out, "format", &t.format.as_str())?;
             if !t.partition_by.is_empty() {
                 kv(out, "partition_by", &t.partition_by)?;

@@ -10,6 +10,8 @@ mod csv;
 pub mod delta;
 mod fit;
 mod html;
+#[cfg(feature = "iceberg")]
+pub mod iceberg;
 mod lines;
 mod ndjson;
 mod parquet_source;

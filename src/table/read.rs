@@ -216,6 +216,10 @@ impl Input {
                     TableFormat::Delta => Some(InputFormat::Delta),
                     TableFormat::Csv => Some(InputFormat::Csv),
                     TableFormat::Ndjson => Some(InputFormat::Ndjson),
+                    // Read through `table::iceberg`, which `Input` does not use yet.
+                    TableFormat::Iceberg => {
+                        bail!("{uri}: reading an Iceberg table is not wired into inputs yet")
+                    }
                 };
             }
         } else if version.is_some() {

@@ -8,6 +8,8 @@ mod encodings;
 mod fuzz;
 mod lakehouse;
 mod lakehouse_write;
+#[cfg(feature = "iceberg")]
+mod iceberg;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;
