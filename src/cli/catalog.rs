@@ -127,6 +127,7 @@ fn show(
             for (k, val) in &t.options {
                 kv(out, &format!("options.{k}"), &shown(k, val))?;
             }
+            lake_metadata(out, cat, name)?;
         }
         ResourceKind::Tokenizer => {
             let t = &cat.tokenizers[name];
@@ -172,6 +173,34 @@ fn show(
         }
     }
     writeln!(out)
+}
+
+/// What a lakehouse table's own metadata says (its log, checkpoint or manifests; no data is
+/// read), as comment-free lines after its catalog entry. A table that cannot be read says so
+/// on one line, and `show` goes on.
+fn lake_metadata(out: &mut impl Write, cat: &Catalog, name: &str) -> std::io::Result<()> {
+    let info = match disco::table::lake::describe(cat, name) {
+        Ok(Some(i)) => i,
+        Ok(None) => return Ok(()),
+        Err(e) => return writeln!(out, "# metadata: cannot be read: {e:#}"),
+    };
+    writeln!(out, "# from the table's {} metadata:", info.format)?;
+    writeln!(out, "version: {}", info.version)?;
+    match info.rows {
+        Some(r) => writeln!(out, "rows: {r}")?,
+        None => writeln!(out, "rows: unknown (files without statistics)")?,
+    }
+    writeln!(out, "files: {}", info.files)?;
+    writeln!(out, "partitioned by: {}", info.partition_by.join(", "))?;
+    writeln!(out, "schema:")?;
+    for f in info.schema.fields() {
+        let null = if f.is_nullable() { "" } else { " not null" };
+        writeln!(out, "  {}: {}{null}", f.name(), f.data_type())?;
+    }
+    for (k, v) in &info.details {
+        writeln!(out, "{k}: {v}")?;
+    }
+    Ok(())
 }
 
 /// `disco languages`.

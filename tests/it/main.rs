@@ -6,10 +6,10 @@ mod catalog;
 mod editor;
 mod encodings;
 mod fuzz;
-mod lakehouse;
-mod lakehouse_write;
 #[cfg(feature = "iceberg")]
 mod iceberg;
+mod lakehouse;
+mod lakehouse_write;
 mod lsp_faults;
 mod lsp_rpc;
 mod lsp_servers;

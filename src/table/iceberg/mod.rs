@@ -27,6 +27,7 @@
 //! compare-and-swap (SQL catalogs only).
 
 mod bridge;
+mod lake;
 mod overwrite;
 mod scan;
 mod write;
@@ -41,6 +42,7 @@ use iceberg::{CatalogBuilder, TableCreation, TableIdent};
 
 use crate::catalog::{Catalog, CatalogError, CatalogSpec, CatalogType, TableDef, TableFormat};
 
+pub use lake::Iceberg;
 pub use scan::{BatchIter, Task};
 pub use write::{DataFiles, IcebergProgress, IcebergWriter};
 
@@ -102,6 +104,7 @@ fn runtime() -> iceberg::Runtime {
 }
 
 /// A table in an Iceberg catalog, as last loaded.
+#[derive(Clone)]
 pub struct IcebergTable {
     /// `catalog:namespace.table`, for messages.
     name: String,

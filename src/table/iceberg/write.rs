@@ -72,8 +72,9 @@ impl IcebergProgress {
 }
 
 /// Writes batches as Parquet data files (zstd) of one table, split by its partition spec.
-pub struct IcebergWriter<'t> {
-    table: &'t IcebergTable,
+pub struct IcebergWriter {
+    /// The table as it was when writing began (a cheap clone: metadata and handles).
+    table: IcebergTable,
     /// The table's schema in Arrow 59, which every batch is conformed to.
     schema: SchemaRef,
     inner: Inner,
@@ -82,7 +83,7 @@ pub struct IcebergWriter<'t> {
 
 impl IcebergTable {
     /// A writer of new data files for this table (nothing is visible until [`Self::commit`]).
-    pub fn writer(&self) -> Result<IcebergWriter<'_>> {
+    pub fn writer(&self) -> Result<IcebergWriter> {
         let md = self.table.metadata();
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -113,7 +114,7 @@ impl IcebergTable {
             Inner::Partitioned(Box::new((FanoutWriter::new(builder), splitter)))
         };
         Ok(IcebergWriter {
-            table: self,
+            table: self.clone(),
             schema: self.schema()?,
             inner,
             rows: 0,
@@ -207,7 +208,7 @@ fn conflict(e: &IcebergError) -> bool {
         || matches!(e, IcebergError::Conflict { .. })
 }
 
-impl IcebergWriter<'_> {
+impl IcebergWriter {
     /// Writes `batch`, whose columns are matched to the table's by name: a missing nullable
     /// column is null, lossless widenings (int32 → long, utf8 variants) are cast, anything
     /// else is an error naming the column.

@@ -11,7 +11,7 @@ fn tables_tasks_and_batches_move_between_threads() {
     send_sync::<disco::table::iceberg::Task>();
     send_sync::<disco::table::iceberg::DataFiles>();
     send::<disco::table::iceberg::BatchIter>();
-    send::<disco::table::iceberg::IcebergWriter<'static>>();
+    send::<disco::table::iceberg::IcebergWriter>();
 }
 
 #[test]
