@@ -21,7 +21,7 @@ use delta_kernel::engine::arrow_data::ArrowEngineData;
 use delta_kernel::scan::state::ScanFile;
 use delta_kernel::scan::Scan;
 use delta_kernel::{Engine, FileMeta, Snapshot, SnapshotRef};
-use delta_kernel_default_engine::executor::tokio::TokioBackgroundExecutor;
+use delta_kernel_default_engine::executor::tokio::TokioMultiThreadExecutor;
 use delta_kernel_default_engine::DefaultEngine;
 use url::Url;
 
@@ -91,7 +91,7 @@ pub struct DeltaTable {
     pub name: String,
     url: Url,
     store: Arc<dyn object_store::ObjectStore>,
-    engine: Arc<DefaultEngine<TokioBackgroundExecutor>>,
+    engine: Arc<DefaultEngine<TokioMultiThreadExecutor>>,
 }
 
 /// The files of a snapshot to read, in a fixed order, and how to read them.
@@ -132,7 +132,12 @@ impl DeltaTable {
         } else {
             Url::parse(&format!("{url}/")).map_err(|e| other(e.to_string()))?
         };
-        let engine = DefaultEngine::builder(store.clone()).build();
+        // Disco's shared multi-threaded runtime: the kernel's checkpoint writer blocks on
+        // futures that need other workers (its single-threaded default executor hangs there).
+        let executor = TokioMultiThreadExecutor::new(crate::volume::runtime().handle().clone());
+        let engine = DefaultEngine::builder(store.clone())
+            .with_task_executor(Arc::new(executor))
+            .build();
         Ok(DeltaTable {
             name: name.to_string(),
             url,
