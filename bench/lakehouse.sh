@@ -22,7 +22,7 @@
 #   ROWS=1000000    rows of the source table
 #   FILES=8         data files (delta-rs appends) of the source table
 #   DISCO_BIN       the disco binary (default target/release/disco, built with
-#                   `cargo build --release --all-features` when absent or older than the sources)
+#                   `cargo build --release` when absent or older than the sources: Delta needs no feature)
 #   DISCO_PY        the peer's Python (default ~/.cache/disco/tools/pyvenv/bin/python, made by
 #                   scripts/setup.sh)
 #   SKIP_DISCO=1    run only the Python side (no build)
@@ -69,8 +69,8 @@ if [[ $SKIP_DISCO != 1 ]]; then
                 -type f -print -quit 2>/dev/null || true)
         fi
         if [[ ! -x $disco || -n $stale ]]; then
-            say "building disco (cargo build --release --all-features)${stale:+: $stale is newer}"
-            (cd "$repo" && cargo build --release --all-features)
+            say "building disco (cargo build --release)${stale:+: $stale is newer}"
+            (cd "$repo" && cargo build --release)
         fi
         [[ -x $disco ]] || die "no disco binary at $disco after the build"
     fi

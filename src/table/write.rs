@@ -477,7 +477,7 @@ impl PartWriter<'_> {
         let Target::Table { part, .. } = &mut self.target else {
             unreachable!("only tables write without one encoder")
         };
-        Ok(part.write(batch)?)
+        part.write(batch)
     }
 
     /// Makes the rows visible: rename, put, or a table commit. `Ok(false)` when a table
@@ -501,7 +501,7 @@ impl PartWriter<'_> {
         let Target::Table { part, commit } = self.target else {
             unreachable!("only tables write without one encoder")
         };
-        Ok(part.commit(&commit)?)
+        part.commit(&commit)
     }
 
     /// Drops what was written: the temporary file is removed, a Delta commit never made
