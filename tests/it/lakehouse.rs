@@ -196,8 +196,8 @@ fn an_overwritten_table_does_not_read_its_removed_files() {
 
 #[test]
 fn partition_values_from_the_log_come_back_as_columns_null_included() {
+    let Some(lake) = lake() else { return };
     reads_as_written("partitioned");
-    let lake = lake().unwrap();
     // The same table by URI, not by catalog name.
     let ws = workspace(lake, "");
     let rows = read_rows(
