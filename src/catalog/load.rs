@@ -56,8 +56,18 @@ struct RawTable {
     format: Option<Spanned<String>>,
     #[serde(default)]
     partition_by: Vec<String>,
+    /// The version a reader sees (time travel): a version number or a timestamp.
+    #[serde(default)]
+    version: Option<RawVersion>,
     #[serde(default)]
     options: Options,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawVersion {
+    Number(u64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -349,6 +359,10 @@ impl Checker<'_> {
                     url: t.url.into_inner(),
                     format,
                     partition_by: t.partition_by,
+                    version: t.version.map(|v| match v {
+                        RawVersion::Number(n) => n.to_string(),
+                        RawVersion::Text(s) => s,
+                    }),
                     options,
                     line,
                 },

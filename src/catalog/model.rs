@@ -109,6 +109,8 @@ pub struct TableDef {
     pub url: String,
     pub format: TableFormat,
     pub partition_by: Vec<String>,
+    /// The version readers see (`12`, `v12`, or an RFC 3339 time); `None` for the latest.
+    pub version: Option<String>,
     pub options: BTreeMap<String, String>,
     pub line: usize,
 }

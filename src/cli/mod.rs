@@ -116,9 +116,11 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn init_logging(verbose: u8) {
+    // The Delta kernel logs every error it returns; Disco reports those itself, once, with
+    // the table's name, so the kernel's own log starts at -vv.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,delta_kernel=off,delta_kernel_default_engine=off",
+        1 => "info,delta_kernel=off,delta_kernel_default_engine=off",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("DISCO_LOG")

@@ -10,7 +10,7 @@ use clap::Args;
 use disco::catalog::{Catalog, PipelineDef, StageRef};
 use disco::pipeline::{RejectsTo, RunRequest, Shard};
 use disco::table::{
-    parse_type, Input, InputFormat, Output, OutputFormat, ReadOptions, WriteOptions,
+    parse_type, Input, InputFormat, Output, OutputFormat, ReadOptions, SchemaMode, WriteOptions,
 };
 use disco::Disco;
 
@@ -190,6 +190,10 @@ pub struct RunCmd {
     /// Delta partition column; repeatable.
     #[arg(long = "partition-by", value_name = "COL")]
     partition_by: Vec<String>,
+    /// Rows whose columns differ from an existing Delta table's: `strict` (an error) or
+    /// `merge` (add the new columns to the table, nullable; missing ones are written as null).
+    #[arg(long = "schema-mode", value_name = "MODE", default_value = "strict")]
+    schema_mode: String,
     /// This process's shard `i/n` (0-based); also read from SLURM_ARRAY_TASK_ID/COUNT or
     /// JOB_COMPLETION_INDEX with DISCO_WORLD_SIZE.
     #[arg(long)]
@@ -334,6 +338,11 @@ pub fn run(catalog: &Catalog, args: &RunCmd) -> Result<ExitCode> {
     }
     req.destination.write.partition_by = args.partition_by.clone();
     req.destination.write.overwrite = args.overwrite;
+    req.destination.write.schema_mode = match args.schema_mode.as_str() {
+        "strict" => SchemaMode::Strict,
+        "merge" => SchemaMode::Merge,
+        other => bail!("unknown --schema-mode `{other}` (strict or merge)"),
+    };
     // Without --shard, the runner reads the array job's environment (as for every entry
     // point).
     req.run.shard = args.shard.as_deref().map(Shard::parse).transpose()?;

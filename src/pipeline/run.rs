@@ -151,11 +151,14 @@ pub fn run(
         ..Default::default()
     };
     let mut whole = Whole::open((output, rejects), &schema, &app)?;
+    let mine: Vec<&Part> = input.parts.iter().filter(|p| shard.mine(p.index)).collect();
     let progress = match opts.fresh {
         true => DeltaProgress::default(),
-        false => output.delta_progress(&app)?,
+        false => {
+            let indices: Vec<usize> = mine.iter().map(|p| p.index).collect();
+            output.delta_progress(&app, &indices)?
+        }
     };
-    let mine: Vec<&Part> = input.parts.iter().filter(|p| shard.mine(p.index)).collect();
     let report = |done: usize| {
         if let Some(cb) = &opts.on_part {
             (cb.0)(done, mine.len());

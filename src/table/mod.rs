@@ -17,6 +17,7 @@ mod read;
 mod tree_parquet;
 mod write;
 
+pub use delta::SchemaMode;
 pub use html::extract as html_text;
 pub use read::{parse_type, Batches, Input, InputFormat, Part, ReadBatch, ReadOptions, ReadReject};
 pub use tree_parquet::{file_schema, files_path, node_schema, TreeParquetWriter};

@@ -10,6 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::delta::{DeltaScan, DeltaTable, Version};
 use super::lines::read_lines;
 use super::parquet_source::{conform, ParquetSource};
 use super::{csv, html, ndjson};
@@ -34,6 +35,8 @@ pub enum InputFormat {
     Blob,
     /// One row per file: `path`, `title`, `text` (the visible text).
     Html,
+    /// A Delta Lake table: the files of a snapshot, each a part.
+    Delta,
 }
 
 impl InputFormat {
@@ -47,6 +50,7 @@ impl InputFormat {
             "text" => Self::Text,
             "blob" => Self::Blob,
             "html" => Self::Html,
+            "delta" => Self::Delta,
             _ => return None,
         })
     }
@@ -170,6 +174,21 @@ pub struct Input {
     pub format: InputFormat,
     pub schema: SchemaRef,
     opts: ReadOptions,
+    /// A Delta table's snapshot: part `i` is its `i`-th file.
+    delta: Option<(DeltaTable, DeltaScan)>,
+}
+
+/// `name@v12` or `name@2026-11-01T00:00:00Z`: the name and the version, when the last path
+/// segment ends in one (an `@` elsewhere, as in credentials, is left alone).
+fn split_version(target: &str) -> (String, Option<Version>) {
+    let last = target.rsplit('/').next().unwrap_or(target);
+    if let Some((_, v)) = last.rsplit_once('@') {
+        if let Some(version) = Version::parse(v) {
+            let cut = target.len() - v.len() - 1;
+            return (target[..cut].to_string(), Some(version));
+        }
+    }
+    (target.to_string(), None)
 }
 
 fn has_glob(s: &str) -> bool {
@@ -180,16 +199,27 @@ impl Input {
     /// Opens `uri`: a catalog table name, `name://path`, a built-in URI or a path; a path may
     /// hold a glob (`pond://trips/*.csv`). The schema is inferred from the first part.
     pub fn open(catalog: &Catalog, uri: &str, mut opts: ReadOptions) -> Result<Input> {
-        let mut target = uri.to_string();
-        if let Some(t) = catalog.tables.get(uri) {
+        let (name, mut version) = split_version(uri);
+        let mut target = name.clone();
+        if let Some(t) = catalog.tables.get(&name) {
             target = t.url.clone();
+            if version.is_none() {
+                if let Some(v) = &t.version {
+                    version = Some(Version::parse(v).ok_or_else(|| {
+                        anyhow!("tables.{name}.version: `{v}` is neither a version number nor an RFC 3339 time")
+                    })?);
+                }
+            }
             if opts.format.is_none() {
                 opts.format = match t.format {
-                    TableFormat::Parquet | TableFormat::Delta => Some(InputFormat::Parquet),
+                    TableFormat::Parquet => Some(InputFormat::Parquet),
+                    TableFormat::Delta => Some(InputFormat::Delta),
                     TableFormat::Csv => Some(InputFormat::Csv),
                     TableFormat::Ndjson => Some(InputFormat::Ndjson),
                 };
             }
+        } else if version.is_some() {
+            target = name.clone();
         }
         let (base, pattern) = match target.find(['*', '?', '[']) {
             Some(i) if has_glob(&target) => {
@@ -205,6 +235,17 @@ impl Input {
         };
         let loc = catalog.resolve(&base_uri)?;
         let volume = Volume::open(&loc.volume)?;
+        let delta = match opts.format {
+            Some(InputFormat::Delta) => true,
+            None => pattern.is_none() && is_delta(&volume, &loc.path),
+            Some(_) => false,
+        };
+        if delta {
+            return Input::open_delta(uri, volume, &loc.path, version.unwrap_or_default(), opts);
+        }
+        if version.is_some() {
+            bail!("{uri}: only Delta tables have versions to read");
+        }
         let mut list = opts.list.clone();
         if let Some(p) = &pattern {
             let full = if loc.path.is_empty() {
@@ -260,9 +301,43 @@ impl Input {
             format,
             schema: Arc::new(Schema::empty()),
             opts,
+            delta: None,
         };
         input.schema = input.infer()?;
         Ok(input)
+    }
+
+    /// A Delta table's snapshot at `version`: its schema, and a part per data file.
+    fn open_delta(
+        uri: &str,
+        volume: Volume,
+        path: &str,
+        version: Version,
+        opts: ReadOptions,
+    ) -> Result<Input> {
+        if !opts.schema.is_empty() {
+            bail!("{uri}: a Delta table has its own column types; `--schema` does not apply");
+        }
+        let table = DeltaTable::new(&volume, path, uri)?;
+        let scan = table.scan(table.existing(version)?)?;
+        let parts = scan
+            .files
+            .iter()
+            .enumerate()
+            .map(|(index, f)| Part {
+                index,
+                files: vec![(f.path.clone(), f.size.max(0) as u64)],
+            })
+            .collect();
+        Ok(Input {
+            uri: uri.to_string(),
+            volume,
+            parts,
+            format: InputFormat::Delta,
+            schema: scan.schema.clone(),
+            opts,
+            delta: Some((table, scan)),
+        })
     }
 
     fn bytes(&self, path: &str) -> Result<Vec<u8>> {
@@ -300,6 +375,7 @@ impl Input {
         let first = &self.parts[0].files[0].0;
         let schema = match self.format {
             InputFormat::Parquet => self.parquet(first)?.schema().clone(),
+            InputFormat::Delta => bail!("{}: a Delta table is opened by its log", self.uri),
             InputFormat::Csv | InputFormat::Tsv => {
                 csv::infer(self.stream(first)?, self.delimiter(), self.opts.infer_rows)?
             }
@@ -350,6 +426,19 @@ impl Input {
         if self.format.per_file() {
             return Ok(Box::new(std::iter::once(self.read_files(part))));
         }
+        if let Some((table, scan)) = &self.delta {
+            let file = scan
+                .files
+                .get(part.index)
+                .ok_or_else(|| anyhow!("{}: no part {}", self.uri, part.index))?;
+            let rows = table.read_file(scan, file)?;
+            return Ok(Box::new(rows.map(move |b| {
+                Ok(ReadBatch {
+                    batch: conform(b?, &schema)?,
+                    rejects: Vec::new(),
+                })
+            })));
+        }
         let path = part.files[0].0.clone();
         Ok(match self.format {
             InputFormat::Parquet => {
@@ -390,7 +479,7 @@ impl Input {
                     .with_context(|| format!("reading {path}"))?;
                 Box::new(read_lines(stream, decoder, path, schema, n))
             }
-            _ => unreachable!("per-file formats are read above"),
+            _ => unreachable!("per-file formats and Delta are read above"),
         })
     }
 
@@ -458,4 +547,16 @@ impl Input {
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
         Ok(ReadBatch { batch, rejects })
     }
+}
+
+/// Whether `path` holds a Delta table (a `_delta_log` folder with entries).
+fn is_delta(volume: &Volume, path: &str) -> bool {
+    let log = if path.is_empty() {
+        "_delta_log".to_string()
+    } else {
+        format!("{}/_delta_log", path.trim_end_matches('/'))
+    };
+    volume
+        .list(&log, &ListOptions::default())
+        .is_ok_and(|e| !e.is_empty())
 }

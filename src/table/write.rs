@@ -3,19 +3,17 @@
 //! directory of parts gets one file per input part, each appearing whole; a Delta table gets
 //! one commit per input part.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use arrow::array::RecordBatch;
-use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use super::delta::{self, AddFile, Commit};
+use super::delta::{self, DeltaPart, DeltaTable, PartCommit, SchemaMode, Version};
 use crate::catalog::{Catalog, TableFormat};
 use crate::volume::{ListOptions, Volume};
 
@@ -98,6 +96,8 @@ pub struct WriteOptions {
     pub row_group_size: usize,
     pub partition_by: Vec<String>,
     pub overwrite: bool,
+    /// How rows whose columns differ from an existing Delta table's are taken.
+    pub schema_mode: SchemaMode,
 }
 
 impl Default for WriteOptions {
@@ -107,6 +107,7 @@ impl Default for WriteOptions {
             row_group_size: 64 * 1024,
             partition_by: Vec::new(),
             overwrite: false,
+            schema_mode: SchemaMode::Strict,
         }
     }
 }
@@ -114,8 +115,8 @@ impl Default for WriteOptions {
 /// An output table.
 pub struct Output {
     pub uri: String,
-    /// The Delta log as last read (each commit reads only what is new).
-    snapshot: std::sync::Mutex<delta::Snapshot>,
+    /// The Delta table (layout Delta).
+    delta: Option<DeltaTable>,
     volume: Option<Volume>,
     base: String,
     pub format: OutputFormat,
@@ -134,7 +135,7 @@ impl Output {
                 bail!("stdout takes csv or ndjson, not {format:?}");
             }
             return Ok(Output {
-                snapshot: Default::default(),
+                delta: None,
                 uri: uri.into(),
                 volume: None,
                 base: String::new(),
@@ -171,7 +172,7 @@ impl Output {
         }
         let loc = catalog.resolve(&dir_uri)?;
         let volume = Volume::open(&loc.volume)?;
-        let base = delta::join(&loc.path, &leaf);
+        let base = join(&loc.path, &leaf);
         let ext_format = OutputFormat::from_ext(&leaf);
         let format = opts.format.or(ext_format).unwrap_or(OutputFormat::Parquet);
         let layout = if format == OutputFormat::Delta {
@@ -184,8 +185,21 @@ impl Output {
         if !opts.partition_by.is_empty() && layout != Layout::Delta {
             bail!("{uri}: partition columns need a Delta table (format delta)");
         }
+        let delta = match layout {
+            Layout::Delta => {
+                // The kernel creates a table only where its folder exists (object stores
+                // have no folders).
+                if let Some(root) = volume.local_root() {
+                    let dir = root.join(&base);
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                Some(DeltaTable::new(&volume, &base, uri)?)
+            }
+            _ => None,
+        };
         Ok(Output {
-            snapshot: Default::default(),
+            delta,
             uri: uri.into(),
             volume: Some(volume),
             base,
@@ -223,8 +237,12 @@ impl Output {
                 }
             }
             OutputFormat::Delta => {
-                delta::schema_json(&delta::delta_schema(schema))
-                    .with_context(|| format!("{}: as a Delta table", self.uri))?;
+                let table = self.delta.as_ref().expect("a Delta layout");
+                table.check_rows(
+                    &delta::delta_schema(schema),
+                    &self.opts.partition_by,
+                    self.opts.schema_mode,
+                )?;
             }
             _ => {}
         }
@@ -241,7 +259,7 @@ impl Output {
     }
 
     fn part_file(&self, index: usize) -> String {
-        delta::join(
+        join(
             &self.base,
             &format!("part-{index:06}.{}", self.format.ext()),
         )
@@ -258,23 +276,30 @@ impl Output {
     }
 
     /// What `app` already committed to a Delta table, to skip on resume: the last part of an
-    /// unbroken run of parts (the `app` transaction), and parts committed after a failed one
-    /// (each under its own `app@index` transaction, since a Delta transaction version only
-    /// moves forward and the failed part must stay retryable).
-    pub fn delta_progress(&self, app: &str) -> Result<DeltaProgress> {
+    /// unbroken run of parts (the `app` transaction), and those of `indices` committed after a
+    /// failed one (each under its own `app@index` transaction, since a Delta transaction
+    /// version only moves forward and the failed part must stay retryable).
+    pub fn delta_progress(&self, app: &str, indices: &[usize]) -> Result<DeltaProgress> {
         let mut progress = DeltaProgress::default();
-        if self.layout != Layout::Delta {
+        let Some(table) = &self.delta else {
             return Ok(progress);
+        };
+        let Some(snapshot) = table.snapshot(Version::Latest)? else {
+            return Ok(progress);
+        };
+        progress.last = table.app_version(&snapshot, app)?;
+        for &i in indices {
+            let i = i as i64;
+            if progress.last.is_some_and(|l| l >= i) {
+                continue;
+            }
+            if table
+                .app_version(&snapshot, &format!("{app}@{i}"))?
+                .is_some()
+            {
+                progress.parts.insert(i);
+            }
         }
-        let mut snap = lock(&self.snapshot);
-        delta::update(self.volume(), &self.base, &mut snap)?;
-        progress.last = snap.txns.get(app).copied();
-        let prefix = format!("{app}@");
-        progress.parts = snap
-            .txns
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|_| *v))
-            .collect();
         Ok(progress)
     }
 
@@ -296,10 +321,17 @@ impl Output {
             Layout::File => Target::Path(self.base.clone()),
             Layout::Dir => Target::Path(self.part_file(index)),
             Layout::Delta => Target::Delta {
-                app: app.to_string(),
-                index,
-                overwrite: self.opts.overwrite && first,
-                files: BTreeMap::new(),
+                part: Box::new(self.delta.as_ref().expect("a Delta layout").part(
+                    &schema,
+                    &self.opts.partition_by,
+                    self.opts.schema_mode,
+                    self.opts.row_group_size,
+                )?),
+                commit: PartCommit {
+                    app: app.to_string(),
+                    index: index as i64,
+                    overwrite: self.opts.overwrite && first,
+                },
             },
         };
         let mut tmp = None;
@@ -322,7 +354,6 @@ impl Output {
         Ok(PartWriter {
             index,
             out: self,
-            schema,
             target,
             enc,
             tmp,
@@ -352,51 +383,13 @@ impl Output {
     }
 }
 
-enum Target {
+enum Target<'a> {
     Stdout,
     Path(String),
     Delta {
-        app: String,
-        index: usize,
-        overwrite: bool,
-        /// Partition path → its encoder and values.
-        files: BTreeMap<String, DeltaFile>,
+        part: Box<DeltaPart<'a>>,
+        commit: PartCommit,
     },
-}
-
-/// A Delta data file being written: its encoder, partition values and row count.
-struct DeltaFile {
-    enc: Enc,
-    values: BTreeMap<String, Option<String>>,
-    rows: u64,
-}
-
-impl DeltaFile {
-    fn write(&mut self, batch: &RecordBatch, rows: u64) -> Result<()> {
-        self.rows += rows;
-        self.enc.write(batch)
-    }
-}
-
-/// The data file of partition directory `dir` ("" unpartitioned), opened on first use.
-fn delta_file<'f>(
-    files: &'f mut BTreeMap<String, DeltaFile>,
-    dir: String,
-    values: BTreeMap<String, Option<String>>,
-    schema: &SchemaRef,
-    opts: &WriteOptions,
-) -> Result<&'f mut DeltaFile> {
-    Ok(match files.entry(dir) {
-        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::btree_map::Entry::Vacant(e) => {
-            let sink = Sink::Memory(Vec::new(), String::new());
-            e.insert(DeltaFile {
-                enc: Enc::new(OutputFormat::Delta, sink, schema, opts)?,
-                values,
-                rows: 0,
-            })
-        }
-    })
 }
 
 enum Sink {
@@ -492,8 +485,7 @@ impl Enc {
 pub struct PartWriter<'a> {
     index: usize,
     out: &'a Output,
-    schema: SchemaRef,
-    target: Target,
+    target: Target<'a>,
     enc: Option<Enc>,
     /// The hidden temporary file a local single file or part file is written to.
     tmp: Option<PathBuf>,
@@ -506,62 +498,10 @@ impl PartWriter<'_> {
         if let Some(enc) = &mut self.enc {
             return enc.write(batch);
         }
-        let batch = delta::to_delta(batch, &self.schema)?;
-        let Target::Delta { files, .. } = &mut self.target else {
+        let Target::Delta { part, .. } = &mut self.target else {
             unreachable!("only Delta writes without one encoder")
         };
-        let parts = &self.out.opts.partition_by;
-        if parts.is_empty() {
-            let schema = self.schema.clone();
-            let rows = batch.num_rows() as u64;
-            return delta_file(
-                files,
-                String::new(),
-                BTreeMap::new(),
-                &schema,
-                &self.out.opts,
-            )?
-            .write(&batch, rows);
-        }
-        // Split by partition values; data files hold the other columns.
-        let idx: Vec<usize> = parts
-            .iter()
-            .map(|p| batch.schema().index_of(p))
-            .collect::<Result<_, _>>()?;
-        let keep: Vec<usize> = (0..batch.num_columns())
-            .filter(|i| !idx.contains(i))
-            .collect();
-        let data_schema = std::sync::Arc::new(self.schema.project(&keep)?);
-        let mut groups: BTreeMap<Vec<Option<String>>, Vec<bool>> = BTreeMap::new();
-        for row in 0..batch.num_rows() {
-            let key: Vec<Option<String>> = idx
-                .iter()
-                .map(|&i| delta::partition_value(batch.column(i).as_ref(), row))
-                .collect();
-            let mask = groups
-                .entry(key)
-                .or_insert_with(|| vec![false; batch.num_rows()]);
-            mask[row] = true;
-        }
-        for (key, mask) in groups {
-            let sub = filter_record_batch(&batch.project(&keep)?, &mask.into())?;
-            let dir: Vec<String> = parts
-                .iter()
-                .zip(&key)
-                .map(|(p, v)| {
-                    format!(
-                        "{p}={}",
-                        v.as_deref()
-                            .map_or("__HIVE_DEFAULT_PARTITION__".to_string(), delta::escape)
-                    )
-                })
-                .collect();
-            let dir = dir.join("/");
-            let values: BTreeMap<String, Option<String>> = parts.iter().cloned().zip(key).collect();
-            let rows = sub.num_rows() as u64;
-            delta_file(files, dir, values, &data_schema, &self.out.opts)?.write(&sub, rows)?;
-        }
-        Ok(())
+        Ok(part.write(batch)?)
     }
 
     /// Makes the rows visible: rename, put, or a Delta commit. `Ok(false)` when a Delta
@@ -582,51 +522,10 @@ impl PartWriter<'_> {
             }
             return Ok(true);
         }
-        let Target::Delta {
-            app,
-            index,
-            overwrite,
-            files,
-        } = self.target
-        else {
+        let Target::Delta { part, commit } = self.target else {
             unreachable!("only Delta writes without one encoder")
         };
-        let volume = volume.expect("a volume");
-        let mut adds = Vec::new();
-        for (dir, DeltaFile { enc, values, rows }) in files {
-            let Sink::Memory(bytes, _) = enc.finish()? else {
-                unreachable!("delta buffers")
-            };
-            let name = format!("part-{index:06}-{}.parquet", uuid::Uuid::new_v4());
-            let rel = if dir.is_empty() {
-                name
-            } else {
-                format!("{dir}/{name}")
-            };
-            let size = bytes.len() as u64;
-            volume.put(&delta::join(&self.out.base, &rel), bytes)?;
-            adds.push(AddFile {
-                path: rel,
-                partition_values: values,
-                size,
-                rows,
-            });
-        }
-        crate::pipeline::crash_point(self.index);
-        let committed = delta::commit(
-            volume,
-            &self.out.base,
-            &mut lock(&self.out.snapshot),
-            &Commit {
-                schema: &self.schema,
-                partition_columns: &self.out.opts.partition_by,
-                adds,
-                overwrite,
-                txn: Some((app, index as i64)),
-                operation: "WRITE",
-            },
-        )?;
-        Ok(committed.is_some())
+        Ok(part.commit(&commit)?)
     }
 
     /// Drops what was written: the temporary file is removed, a Delta commit never made
@@ -646,6 +545,11 @@ impl PartWriter<'_> {
     }
 }
 
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// `base/rel`, either of them possibly empty.
+pub(crate) fn join(base: &str, rel: &str) -> String {
+    match (base.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_string(),
+        (_, true) => base.to_string(),
+        _ => format!("{}/{rel}", base.trim_end_matches('/')),
+    }
 }

@@ -301,6 +301,33 @@ impl Volume {
         }
     }
 
+    /// An object store and the URL of `path` in it, for libraries that take both (the Delta
+    /// kernel): the local root's file URL over a root-less local store, or the bucket URL.
+    pub fn store_and_url(
+        &self,
+        path: &str,
+    ) -> Result<(Arc<dyn ObjectStore>, url::Url), VolumeError> {
+        let rel = self.confine(path)?;
+        let open = |message: String| VolumeError::Open {
+            volume: self.name.clone(),
+            url: self.url.clone(),
+            message,
+        };
+        match &self.backend {
+            Backend::Local { root } => {
+                let dir = root.join(&rel);
+                let url = url::Url::from_directory_path(&dir)
+                    .map_err(|()| open(format!("{} is not an absolute path", dir.display())))?;
+                Ok((Arc::new(object_store::local::LocalFileSystem::new()), url))
+            }
+            Backend::Store { store, prefix } => {
+                let mut url = url::Url::parse(&self.url).map_err(|e| open(e.to_string()))?;
+                url.set_path(&format!("/{}/", join_key(prefix, &rel).trim_matches('/')));
+                Ok((store.clone(), url))
+            }
+        }
+    }
+
     /// Deletes a file; a missing file is not an error.
     pub fn delete(&self, path: &str) -> Result<(), VolumeError> {
         let rel = self.confine(path)?;

@@ -1,0 +1,564 @@
+//! Writing one input part into a Delta table: its rows go into new data files (one per
+//! partition directory) that nothing references yet, then one commit adds them — with the
+//! part's application transaction (`txn`), so a rerun knows it is done. A commit that loses a
+//! race to another writer (a shard) is rebuilt on the newer snapshot and tried again, so
+//! concurrent appenders never lose a commit. Checkpoints follow `delta.checkpointInterval`
+//! (100 commits when the table does not say).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::SchemaRef;
+use delta_kernel::committer::FileSystemCommitter;
+use delta_kernel::engine::arrow_conversion::{TryFromArrow, TryIntoArrow};
+use delta_kernel::engine::arrow_data::ArrowEngineData;
+use delta_kernel::expressions::Scalar;
+use delta_kernel::schema::{StructField, StructType};
+use delta_kernel::transaction::create_table::create_table;
+use delta_kernel::transaction::data_layout::DataLayout;
+use delta_kernel::transaction::{BoundWriteContext, CommitResult, UpdateTableOperation};
+use delta_kernel::{FileMeta, SnapshotRef};
+use delta_kernel_default_engine::parquet::DataFileMetadata;
+use delta_kernel_default_engine::stats::FileStatsAccumulator;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use super::types::{partition_key, partition_scalar, to_delta};
+use super::{DeltaError, DeltaTable, Result, Version};
+
+const ENGINE_INFO: &str = concat!("disco/", env!("CARGO_PKG_VERSION"));
+/// Commits lost to other writers before giving up.
+const MAX_ATTEMPTS: usize = 100;
+
+/// How rows whose schema differs from the table's are taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SchemaMode {
+    /// The rows' columns must be the table's (same names and types).
+    #[default]
+    Strict,
+    /// Columns the table lacks are added to it (nullable); columns the rows lack are null.
+    Merge,
+}
+
+/// How one part is committed.
+#[derive(Debug, Clone)]
+pub struct PartCommit {
+    pub app: String,
+    pub index: i64,
+    pub overwrite: bool,
+}
+
+/// One part's rows on their way into the table.
+pub struct DeltaPart<'t> {
+    table: &'t DeltaTable,
+    /// The rows' schema (Delta types), partition columns included.
+    schema: SchemaRef,
+    partition_by: Vec<String>,
+    mode: SchemaMode,
+    row_group_size: usize,
+    files: BTreeMap<Vec<Option<String>>, DataFile>,
+    /// The table's schema the rows are cast to (after a merge, a superset of theirs).
+    table_schema: SchemaRef,
+}
+
+/// A data file being written.
+struct DataFile {
+    ctx: BoundWriteContext,
+    writer: ArrowWriter<Vec<u8>>,
+    stats: FileStatsAccumulator,
+    evaluator: Arc<dyn delta_kernel::ExpressionEvaluator>,
+    /// The columns of the rows that go into the file (partition columns live in the path).
+    keep: Vec<usize>,
+    /// Arrow bytes given to the open row group (it is flushed at 8 MiB, bounding memory).
+    open: usize,
+}
+
+impl DeltaTable {
+    /// Starts writing a part of rows of `schema` (already [`super::delta_schema`]-cast).
+    /// Checks the rows against the table (when there is one) before anything is written.
+    pub fn part(
+        &self,
+        schema: &SchemaRef,
+        partition_by: &[String],
+        mode: SchemaMode,
+        row_group_size: usize,
+    ) -> Result<DeltaPart<'_>> {
+        let snapshot = self.snapshot(Version::Latest)?;
+        let table_schema = match &snapshot {
+            Some(s) => self.check(s, schema, partition_by, mode)?.0,
+            None => schema.clone(),
+        };
+        let partition_by = match &snapshot {
+            Some(s) => s
+                .table_configuration()
+                .metadata()
+                .partition_columns()
+                .to_vec(),
+            None => partition_by.to_vec(),
+        };
+        Ok(DeltaPart {
+            table: self,
+            schema: schema.clone(),
+            partition_by,
+            mode,
+            row_group_size,
+            files: BTreeMap::new(),
+            table_schema,
+        })
+    }
+
+    /// The table's schema for rows of `schema`, and the columns a merge adds.
+    fn check(
+        &self,
+        snapshot: &SnapshotRef,
+        schema: &SchemaRef,
+        partition_by: &[String],
+        mode: SchemaMode,
+    ) -> Result<(SchemaRef, Vec<StructField>)> {
+        let bad = |message: String| DeltaError::Schema {
+            table: self.name.clone(),
+            message,
+        };
+        let table: arrow::datatypes::Schema = snapshot
+            .schema()
+            .as_ref()
+            .try_into_arrow()
+            .map_err(|e: delta_kernel::arrow::error::ArrowError| bad(e.to_string()))?;
+        let parts = snapshot
+            .table_configuration()
+            .metadata()
+            .partition_columns();
+        if !partition_by.is_empty() && partition_by != parts {
+            return Err(bad(format!(
+                "the table is partitioned by {parts:?}, not {partition_by:?}"
+            )));
+        }
+        let mut added = Vec::new();
+        let mut fields: Vec<arrow::datatypes::Field> =
+            table.fields().iter().map(|f| f.as_ref().clone()).collect();
+        for f in schema.fields() {
+            match table.field_with_name(f.name()) {
+                Ok(t) if same_type(t.data_type(), f.data_type()) => {}
+                Ok(t) => {
+                    return Err(bad(format!(
+                        "column `{}` is {} in the table and {} in the rows",
+                        f.name(),
+                        t.data_type(),
+                        f.data_type()
+                    )))
+                }
+                Err(_) if mode == SchemaMode::Merge => {
+                    let k = StructField::try_from_arrow(f.as_ref())
+                        .map_err(|e: delta_kernel::arrow::error::ArrowError| bad(e.to_string()))?;
+                    added.push(StructField::nullable(f.name(), k.data_type().clone()));
+                    fields.push(f.as_ref().clone().with_nullable(true));
+                }
+                Err(_) => {
+                    return Err(bad(format!(
+                        "the rows have a column `{}` the table does not (columns: {}); \
+                         `--schema-mode merge` adds it",
+                        f.name(),
+                        names(&table)
+                    )))
+                }
+            }
+        }
+        if mode == SchemaMode::Strict {
+            if let Some(missing) = table
+                .fields()
+                .iter()
+                .find(|t| schema.field_with_name(t.name()).is_err())
+            {
+                return Err(bad(format!(
+                    "the rows lack the table's column `{}` (rows: {}); `--schema-mode merge` \
+                     writes it as null",
+                    missing.name(),
+                    names(schema)
+                )));
+            }
+        }
+        Ok((Arc::new(arrow::datatypes::Schema::new(fields)), added))
+    }
+
+    /// The last part `app` committed, if any.
+    pub fn app_version(&self, snapshot: &SnapshotRef, app: &str) -> Result<Option<i64>> {
+        snapshot
+            .get_app_id_version(app, self.engine())
+            .map_err(self.kernel())
+    }
+}
+
+fn names(s: &arrow::datatypes::Schema) -> String {
+    s.fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Types equal up to field names of lists and nullability inside nested types.
+fn same_type(a: &arrow::datatypes::DataType, b: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType as T;
+    match (a, b) {
+        (T::List(x), T::List(y)) => same_type(x.data_type(), y.data_type()),
+        (T::Struct(x), T::Struct(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| p.name() == q.name() && same_type(p.data_type(), q.data_type()))
+        }
+        (T::Timestamp(_, Some(_)), T::Timestamp(_, Some(_))) => true,
+        _ => a == b,
+    }
+}
+
+impl DeltaPart<'_> {
+    /// Adds rows, split by partition values into their data files.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let other = |message: String| DeltaError::Other {
+            table: self.table.name.clone(),
+            message,
+        };
+        let batch = to_delta(batch, &self.table_schema).map_err(|e| other(e.to_string()))?;
+        if self.partition_by.is_empty() {
+            return self.file(Vec::new(), HashMap::new())?.write(&batch, &other);
+        }
+        let idx: Vec<usize> = self
+            .partition_by
+            .iter()
+            .map(|p| batch.schema().index_of(p))
+            .collect::<Result<_, _>>()
+            .map_err(|e| other(e.to_string()))?;
+        let mut groups: BTreeMap<Vec<Option<String>>, Vec<bool>> = BTreeMap::new();
+        for row in 0..batch.num_rows() {
+            let key = idx
+                .iter()
+                .map(|&i| partition_key(batch.column(i).as_ref(), row))
+                .collect();
+            groups
+                .entry(key)
+                .or_insert_with(|| vec![false; batch.num_rows()])[row] = true;
+        }
+        for (key, mask) in groups {
+            let sub =
+                filter_record_batch(&batch, &mask.into()).map_err(|e| other(e.to_string()))?;
+            let mut values = HashMap::new();
+            for (p, &i) in self.partition_by.iter().zip(&idx) {
+                let v = partition_scalar(sub.column(i).as_ref(), 0)
+                    .map_err(|m| other(format!("`{p}`: {m}")))?;
+                values.insert(p.clone(), v);
+            }
+            self.file(key, values)?.write(&sub, &other)?;
+        }
+        Ok(())
+    }
+
+    /// The data file of one partition, opened on first use.
+    fn file(
+        &mut self,
+        key: Vec<Option<String>>,
+        values: HashMap<String, Scalar>,
+    ) -> Result<&mut DataFile> {
+        if !self.files.contains_key(&key) {
+            let f = DataFile::open(self, values)?;
+            self.files.insert(key.clone(), f);
+        }
+        Ok(self.files.get_mut(&key).expect("inserted above"))
+    }
+
+    /// Makes the rows visible in one commit. `Ok(false)`: `app` had already committed this
+    /// part (an earlier run), so nothing was added.
+    pub fn commit(mut self, c: &PartCommit) -> Result<bool> {
+        let table = self.table;
+        let other = |message: String| DeltaError::Other {
+            table: table.name.clone(),
+            message,
+        };
+        // The files go up first; until the commit names them they are not part of the table.
+        let mut adds: Vec<RecordBatch> = Vec::new();
+        for (_, f) in std::mem::take(&mut self.files) {
+            adds.push(f.finish(table, &other)?);
+        }
+        crate::pipeline::crash_point(c.index as usize);
+        for attempt in 0..MAX_ATTEMPTS {
+            let snapshot = table.snapshot(Version::Latest)?;
+            let committer = Box::new(FileSystemCommitter::new());
+            let result = match snapshot {
+                None => {
+                    // Another shard may create the table first: then this is a lost race, and
+                    // the next attempt appends to the table it made.
+                    match self.create(c, &adds, committer) {
+                        Ok(v) => v,
+                        Err(_) if table.snapshot(Version::Latest)?.is_some() => None,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Some(snapshot) => {
+                    if table
+                        .app_version(&snapshot, &c.app)?
+                        .is_some_and(|v| v >= c.index)
+                    {
+                        return Ok(false);
+                    }
+                    let (_, added) = table.check(&snapshot, &self.schema, &[], self.mode)?;
+                    let mut builder = snapshot.clone().update_table(
+                        UpdateTableOperation::Write,
+                        ENGINE_INFO,
+                        true,
+                    );
+                    for f in added {
+                        builder = builder.add_column(f);
+                    }
+                    let mut txn = builder
+                        .build(table.engine(), committer)
+                        .map_err(table.kernel())?
+                        .with_transaction_id(c.app.clone(), c.index);
+                    if c.overwrite {
+                        let scan = snapshot
+                            .clone()
+                            .scan_builder()
+                            .build()
+                            .map_err(table.kernel())?;
+                        for meta in scan.scan_metadata(table.engine()).map_err(table.kernel())? {
+                            txn.remove_files(meta.map_err(table.kernel())?.scan_files);
+                        }
+                    }
+                    for a in &adds {
+                        txn.add_files(Box::new(ArrowEngineData::new(a.clone())));
+                    }
+                    match txn.commit(table.engine()).map_err(table.kernel())? {
+                        CommitResult::Committed(done) => {
+                            let v = done.commit_version();
+                            if let Some(post) = done.post_commit_snapshot() {
+                                table.checkpoint_if_due(post, v);
+                            }
+                            Some(v)
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            if result.is_some() {
+                return Ok(true);
+            }
+            tracing::debug!(
+                "{}: commit attempt {attempt} lost a race; retrying",
+                table.name
+            );
+        }
+        Err(other(format!(
+            "gave up committing after {MAX_ATTEMPTS} commits lost to other writers"
+        )))
+    }
+
+    /// Creates the table with this part's files as its first commit; `None` if another writer
+    /// made version 0 first.
+    fn create(
+        &self,
+        c: &PartCommit,
+        adds: &[RecordBatch],
+        committer: Box<FileSystemCommitter>,
+    ) -> Result<Option<u64>> {
+        let table = self.table;
+        let schema = StructType::try_from_arrow(self.table_schema.as_ref()).map_err(
+            |e: delta_kernel::arrow::error::ArrowError| DeltaError::Other {
+                table: table.name.clone(),
+                message: e.to_string(),
+            },
+        )?;
+        let mut builder = create_table(table.url.as_str(), Arc::new(schema), ENGINE_INFO, true)
+            .with_transaction_id(c.app.clone(), c.index);
+        if !self.partition_by.is_empty() {
+            builder = builder.with_data_layout(DataLayout::partitioned(self.partition_by.clone()));
+        }
+        let mut txn = builder
+            .build(table.engine(), committer)
+            .map_err(table.kernel())?;
+        for a in adds {
+            txn.add_files(Box::new(ArrowEngineData::new(a.clone())));
+        }
+        Ok(match txn.commit(table.engine()).map_err(table.kernel())? {
+            CommitResult::Committed(done) => Some(done.commit_version()),
+            _ => None,
+        })
+    }
+
+    /// Drops what was written: the data files were never referenced by a commit.
+    pub fn abort(self) {}
+}
+
+impl DataFile {
+    fn open(part: &DeltaPart<'_>, values: HashMap<String, Scalar>) -> Result<DataFile> {
+        let table = part.table;
+        let other = |message: String| DeltaError::Other {
+            table: table.name.clone(),
+            message,
+        };
+        // A throwaway transaction on the current (or a to-be-created) table gives the write
+        // context: partition directory, physical schema (column mapping), statistics columns.
+        let committer = Box::new(FileSystemCommitter::new());
+        let write_state = match table.snapshot(Version::Latest)? {
+            Some(s) => {
+                let (_, added) = table.check(&s, &part.schema, &[], part.mode)?;
+                let mut b = s.update_table(UpdateTableOperation::Write, ENGINE_INFO, true);
+                for f in added {
+                    b = b.add_column(f);
+                }
+                b.build(table.engine(), committer)
+                    .map_err(table.kernel())?
+                    .write_state()
+                    .map_err(table.kernel())?
+            }
+            None => {
+                let schema = StructType::try_from_arrow(part.table_schema.as_ref())
+                    .map_err(|e: delta_kernel::arrow::error::ArrowError| other(e.to_string()))?;
+                let mut b = create_table(table.url.as_str(), Arc::new(schema), ENGINE_INFO, true);
+                if !part.partition_by.is_empty() {
+                    b = b.with_data_layout(DataLayout::partitioned(part.partition_by.clone()));
+                }
+                b.build(table.engine(), committer)
+                    .map_err(table.kernel())?
+                    .write_state()
+                    .map_err(table.kernel())?
+            }
+        };
+        let mut builder = write_state.write_context_builder();
+        if !part.partition_by.is_empty() {
+            builder = builder.with_partition_values(values);
+        }
+        let ctx = builder.build().map_err(table.kernel())?;
+        let physical: arrow::datatypes::Schema = ctx
+            .physical_data_schema()
+            .as_ref()
+            .try_into_arrow()
+            .map_err(|e: delta_kernel::arrow::error::ArrowError| other(e.to_string()))?;
+        let keep: Vec<usize> = (0..part.table_schema.fields().len())
+            .filter(|&i| {
+                !part
+                    .partition_by
+                    .contains(part.table_schema.field(i).name())
+            })
+            .collect();
+        let data_schema = part
+            .table_schema
+            .project(&keep)
+            .map_err(|e| other(e.to_string()))?;
+        let input = delta_kernel::schema::Schema::try_from_arrow(&data_schema)
+            .map_err(|e: delta_kernel::arrow::error::ArrowError| other(e.to_string()))?;
+        let evaluator = table
+            .engine()
+            .evaluation_handler()
+            .new_expression_evaluator(
+                Arc::new(input),
+                ctx.logical_to_physical(),
+                ctx.physical_data_schema().clone().into(),
+            )
+            .map_err(table.kernel())?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid level"),
+            ))
+            .set_max_row_group_row_count(Some(part.row_group_size.max(1)))
+            .build();
+        let writer = ArrowWriter::try_new(Vec::new(), Arc::new(physical), Some(props))
+            .map_err(|e| other(e.to_string()))?;
+        let stats = FileStatsAccumulator::new(ctx.stats_columns(), ctx.physical_data_schema());
+        Ok(DataFile {
+            ctx,
+            writer,
+            stats,
+            evaluator,
+            keep,
+            open: 0,
+        })
+    }
+
+    fn write(&mut self, batch: &RecordBatch, other: &dyn Fn(String) -> DeltaError) -> Result<()> {
+        let data = ArrowEngineData::new(
+            batch
+                .project(&self.keep)
+                .map_err(|e| other(e.to_string()))?,
+        );
+        let physical = self
+            .evaluator
+            .evaluate(&data)
+            .map_err(|e| other(e.to_string()))?;
+        let physical = ArrowEngineData::try_from_engine_data(physical)
+            .map_err(|e| other(e.to_string()))?
+            .record_batch()
+            .clone();
+        self.stats
+            .merge(&physical)
+            .map_err(|e| other(e.to_string()))?;
+        self.writer
+            .write(&physical)
+            .map_err(|e| other(e.to_string()))?;
+        self.open += physical.get_array_memory_size();
+        if self.open > 8 << 20 || self.writer.in_progress_size() > 16 << 20 {
+            self.writer.flush().map_err(|e| other(e.to_string()))?;
+            self.open = 0;
+        }
+        Ok(())
+    }
+
+    /// Puts the file and returns its add-action row.
+    fn finish(
+        self,
+        table: &DeltaTable,
+        other: &dyn Fn(String) -> DeltaError,
+    ) -> Result<RecordBatch> {
+        let bytes = self.writer.into_inner().map_err(|e| other(e.to_string()))?;
+        let stats = self
+            .stats
+            .finish()
+            .map_err(|e| other(e.to_string()))?
+            .ok_or_else(|| other("a data file without rows".into()))?;
+        let name = format!("part-{}.zstd.parquet", uuid::Uuid::new_v4());
+        let location = self
+            .ctx
+            .write_dir()
+            .join(&name)
+            .map_err(|e| other(e.to_string()))?;
+        let size = bytes.len() as u64;
+        table.put(&location, bytes)?;
+        let meta = FileMeta {
+            location,
+            last_modified: now_millis(),
+            size,
+        };
+        let add = delta_kernel_default_engine::build_add_file_metadata(
+            DataFileMetadata::new(meta, stats),
+            &self.ctx,
+        )
+        .map_err(table.kernel())?;
+        Ok(ArrowEngineData::try_from_engine_data(add)
+            .map_err(table.kernel())?
+            .record_batch()
+            .clone())
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl DeltaTable {
+    /// Checks rows of `schema` can be written to the table, before any is read.
+    pub fn check_rows(
+        &self,
+        schema: &SchemaRef,
+        partition_by: &[String],
+        mode: SchemaMode,
+    ) -> Result<()> {
+        if let Some(s) = self.snapshot(Version::Latest)? {
+            self.check(&s, schema, partition_by, mode)?;
+        }
+        Ok(())
+    }
+}
