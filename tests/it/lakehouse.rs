@@ -341,6 +341,10 @@ fn catalog_show_reads_version_partitions_files_and_rows_from_the_log_alone() {
         let t = lake.table(name);
         let (out, stdout, stderr) = run(disco_in(ws.path()).args(["catalog", "show", name]));
         assert!(out.status.success(), "{name}: {stderr}");
+        assert!(
+            stdout.to_lowercase().contains("version"),
+            "{name}: no table metadata:\n{stdout}\nstderr:\n{stderr}"
+        );
         let want = |k: &str| t[k].as_u64().unwrap();
         assert!(
             numbers_on_line(&stdout, "version").contains(&want("version")),
