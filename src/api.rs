@@ -200,11 +200,13 @@ impl<'a> Dataset<'a> {
                     overwrite: dest.write.overwrite,
                     ..WriteOptions::default()
                 };
-                if output.format == crate::table::OutputFormat::Delta
+                // Delta rejects beside a Delta table; beside a catalog's Iceberg table, a
+                // folder of Parquet parts (the rejects have no catalog entry of their own).
+                if output.format == crate::table::OutputFormat::Lake("delta")
                     && !r.ends_with(".parquet")
                     && !r.ends_with(".ndjson")
                 {
-                    w.format = Some(crate::table::OutputFormat::Delta);
+                    w.format = Some(crate::table::OutputFormat::Lake("delta"));
                 }
                 Some(Output::open(catalog, &r, w)?)
             }

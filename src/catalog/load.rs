@@ -23,6 +23,8 @@ struct RawCatalog {
     #[serde(default)]
     volumes: BTreeMap<String, Spanned<RawVolume>>,
     #[serde(default)]
+    catalogs: BTreeMap<String, Spanned<RawTableCatalog>>,
+    #[serde(default)]
     tables: BTreeMap<String, Spanned<RawTable>>,
     #[serde(default)]
     tokenizers: BTreeMap<String, Spanned<RawTokenizer>>,
@@ -50,10 +52,29 @@ struct RawVolume {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawTableCatalog {
+    #[serde(default, rename = "type")]
+    kind: Option<Spanned<String>>,
+    uri: Spanned<String>,
+    #[serde(default)]
+    warehouse: Option<Spanned<String>>,
+    #[serde(default)]
+    catalog_name: Option<String>,
+    #[serde(default)]
+    options: Options,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawTable {
-    url: Spanned<String>,
+    #[serde(default)]
+    url: Option<Spanned<String>>,
     #[serde(default)]
     format: Option<Spanned<String>>,
+    #[serde(default)]
+    catalog: Option<Spanned<String>>,
+    #[serde(default)]
+    table: Option<Spanned<String>>,
     #[serde(default)]
     partition_by: Vec<String>,
     /// The version a reader sees (time travel): a version number or a timestamp.
@@ -332,32 +353,55 @@ impl Checker<'_> {
                 },
             );
         }
+        for (name, c) in raw.catalogs {
+            let line = self.line(&c);
+            self.name("catalogs", &name, line)?;
+            let def = self.table_catalog(name.clone(), c.into_inner(), line)?;
+            cat.catalogs.insert(name, def);
+        }
         for (name, t) in raw.tables {
             let line = self.line(&t);
             self.name("tables", &name, line)?;
             let key = format!("tables.{name}");
             let t = t.into_inner();
-            self.uri(&cat, &t.url, || format!("{key}.url"))?;
             let format = match &t.format {
-                None => guess_format(t.url.get_ref()),
+                None if t.catalog.is_some() => TableFormat::Iceberg,
+                None => guess_format(t.url.as_ref().map_or("", |u| u.get_ref())),
                 Some(f) => TableFormat::parse(f.get_ref()).ok_or_else(|| {
                     self.invalid(
                         self.line(f),
                         format!("{key}.format"),
                         format!(
-                            "unknown format `{}` (use delta, parquet, csv or ndjson)",
+                            "unknown format `{}` (use delta, iceberg, parquet, csv or ndjson)",
                             f.get_ref()
                         ),
                     )
                 })?,
+            };
+            let (catalog, table) = self.table_catalog_ref(&cat, &key, format, &t, line)?;
+            let url = match (&t.url, format) {
+                (Some(u), _) => {
+                    self.uri(&cat, u, || format!("{key}.url"))?;
+                    u.get_ref().clone()
+                }
+                (None, TableFormat::Iceberg) => String::new(),
+                (None, _) => {
+                    return Err(self.invalid(
+                        line,
+                        format!("{key}.url"),
+                        "missing `url` (where the table lives)",
+                    ))
+                }
             };
             let options = self.options(&key, t.options)?;
             cat.tables.insert(
                 name.clone(),
                 TableDef {
                     name,
-                    url: t.url.into_inner(),
+                    url,
                     format,
+                    catalog,
+                    table,
                     partition_by: t.partition_by,
                     version: t.version.map(|v| match v {
                         RawVersion::Number(n) => n.to_string(),
@@ -515,6 +559,139 @@ impl Checker<'_> {
             cat.pipelines.insert(name, pipeline);
         }
         Ok(cat)
+    }
+
+    /// `[catalogs.NAME]`: `type` (sql, the default, or rest), `uri`, `warehouse`.
+    fn table_catalog(
+        &self,
+        name: String,
+        c: RawTableCatalog,
+        line: usize,
+    ) -> Result<CatalogDef, CatalogError> {
+        let key = format!("catalogs.{name}");
+        let kind = match c
+            .kind
+            .as_ref()
+            .map(|k| (k.get_ref().as_str(), self.line(k)))
+        {
+            None | Some(("sql", _)) => CatalogType::Sql,
+            Some(("rest", _)) => CatalogType::Rest,
+            Some((other, l)) => {
+                return Err(self.invalid(
+                    l,
+                    format!("{key}.type"),
+                    format!("unknown catalog type `{other}` (use sql or rest)"),
+                ))
+            }
+        };
+        let uri_line = self.line(&c.uri);
+        self.interp(c.uri.get_ref(), uri_line, || format!("{key}.uri"))?;
+        let scheme = split_scheme(c.uri.get_ref())
+            .map(|(s, _)| s)
+            .or_else(|| c.uri.get_ref().strip_prefix("sqlite:").map(|_| "sqlite"));
+        let want: &[&str] = match kind {
+            CatalogType::Sql => &["sqlite"],
+            CatalogType::Rest => &["http", "https"],
+        };
+        if !scheme.is_some_and(|s| want.contains(&s)) {
+            let example = match kind {
+                CatalogType::Sql => "sqlite:///abs/catalog.db or sqlite://relative/catalog.db",
+                CatalogType::Rest => "http://host:port",
+            };
+            return Err(self.invalid(
+                uri_line,
+                format!("{key}.uri"),
+                format!("a {} catalog's uri looks like {example}", kind.as_str()),
+            ));
+        }
+        if let Some(w) = &c.warehouse {
+            self.interp(w.get_ref(), self.line(w), || format!("{key}.warehouse"))?;
+        } else if kind == CatalogType::Sql {
+            return Err(self.invalid(
+                line,
+                format!("{key}.warehouse"),
+                "missing `warehouse` (a folder or file:// URL where new tables go)",
+            ));
+        }
+        let options = self.options(&key, c.options)?;
+        Ok(CatalogDef {
+            name,
+            kind,
+            uri: c.uri.into_inner(),
+            warehouse: c.warehouse.map(Spanned::into_inner),
+            catalog_name: c.catalog_name,
+            options,
+            line,
+        })
+    }
+
+    /// A table's `catalog` and `table` keys: both for an Iceberg table, neither otherwise.
+    fn table_catalog_ref(
+        &self,
+        cat: &Catalog,
+        key: &str,
+        format: TableFormat,
+        t: &RawTable,
+        line: usize,
+    ) -> Result<(Option<String>, Option<String>), CatalogError> {
+        if format != TableFormat::Iceberg {
+            if let Some(c) = t.catalog.as_ref().or(t.table.as_ref()) {
+                return Err(self.invalid(
+                    self.line(c),
+                    key.to_string(),
+                    format!(
+                        "`catalog` and `table` name an Iceberg table, not a {} one",
+                        format.as_str()
+                    ),
+                ));
+            }
+            return Ok((None, None));
+        }
+        if let Some(u) = &t.url {
+            return Err(self.invalid(
+                self.line(u),
+                format!("{key}.url"),
+                "an Iceberg table is named by `catalog` and `table`, not `url`",
+            ));
+        }
+        let Some(c) = &t.catalog else {
+            return Err(self.invalid(
+                line,
+                format!("{key}.catalog"),
+                "missing `catalog` (the [catalogs.NAME] entry that holds this Iceberg table)",
+            ));
+        };
+        if !cat.catalogs.contains_key(c.get_ref()) {
+            let known: Vec<&str> = cat.catalogs.keys().map(String::as_str).collect();
+            return Err(self.invalid(
+                self.line(c),
+                format!("{key}.catalog"),
+                format!(
+                    "no catalog named `{}` (known: {})",
+                    c.get_ref(),
+                    list(&known)
+                ),
+            ));
+        }
+        let Some(id) = &t.table else {
+            return Err(self.invalid(
+                line,
+                format!("{key}.table"),
+                "missing `table` (the Iceberg identifier, `namespace.table`)",
+            ));
+        };
+        let parts: Vec<&str> = id.get_ref().split('.').collect();
+        if parts.len() < 2 || parts.iter().any(|p| p.trim().is_empty()) {
+            return Err(self.invalid(
+                self.line(id),
+                format!("{key}.table"),
+                format!(
+                    "`{}` is not `namespace.table` (e.g. `db.events`)",
+                    id.get_ref()
+                ),
+            ));
+        }
+        Ok((Some(c.get_ref().clone()), Some(id.get_ref().clone())))
     }
 
     fn pipeline(

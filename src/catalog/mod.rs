@@ -7,16 +7,18 @@
 
 mod error;
 mod interp;
+mod lake;
 mod load;
 mod model;
 mod resolve;
 
 pub use error::CatalogError;
 pub use interp::interpolate;
+pub use lake::CatalogSpec;
 pub use load::BUILTIN_STAGES;
 pub use model::{
-    Catalog, ModelDef, ModelKind, PipelineDef, ResourceKind, SchemaSource, ServerDef, StageRef,
-    TableDef, TableFormat, TokenizerDef, ValidatorDef, VolumeDef,
+    Catalog, CatalogDef, CatalogType, ModelDef, ModelKind, PipelineDef, ResourceKind, SchemaSource,
+    ServerDef, StageRef, TableDef, TableFormat, TokenizerDef, ValidatorDef, VolumeDef,
 };
 pub use resolve::{confine, redact_url, Location, VolumeSpec, BUILTIN_SCHEMES};
 

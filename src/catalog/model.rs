@@ -11,6 +11,8 @@ pub struct Catalog {
     pub path: Option<PathBuf>,
     pub volumes: BTreeMap<String, VolumeDef>,
     pub tables: BTreeMap<String, TableDef>,
+    /// Table catalogs (Iceberg) that `[tables.X] catalog = "NAME"` refers to.
+    pub catalogs: BTreeMap<String, CatalogDef>,
     pub tokenizers: BTreeMap<String, TokenizerDef>,
     pub models: BTreeMap<String, ModelDef>,
     pub validators: BTreeMap<String, ValidatorDef>,
@@ -22,6 +24,7 @@ pub struct Catalog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ResourceKind {
     Volume,
+    Catalog,
     Table,
     Tokenizer,
     Model,
@@ -35,6 +38,7 @@ impl ResourceKind {
     pub fn section(self) -> &'static str {
         match self {
             Self::Volume => "volumes",
+            Self::Catalog => "catalogs",
             Self::Table => "tables",
             Self::Tokenizer => "tokenizers",
             Self::Model => "models",
@@ -48,6 +52,7 @@ impl ResourceKind {
     pub fn noun(self) -> &'static str {
         match self {
             Self::Volume => "volume",
+            Self::Catalog => "catalog",
             Self::Table => "table",
             Self::Tokenizer => "tokenizer",
             Self::Model => "model",
@@ -76,6 +81,8 @@ pub struct VolumeDef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
     Delta,
+    /// An Apache Iceberg table, named by a catalog (`catalog`) and an identifier (`table`).
+    Iceberg,
     Parquet,
     Csv,
     Ndjson,
@@ -85,6 +92,7 @@ impl TableFormat {
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "delta" => Self::Delta,
+            "iceberg" => Self::Iceberg,
             "parquet" => Self::Parquet,
             "csv" => Self::Csv,
             "ndjson" | "jsonl" | "json" => Self::Ndjson,
@@ -95,6 +103,7 @@ impl TableFormat {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Delta => "delta",
+            Self::Iceberg => "iceberg",
             Self::Parquet => "parquet",
             Self::Csv => "csv",
             Self::Ndjson => "ndjson",
@@ -102,12 +111,53 @@ impl TableFormat {
     }
 }
 
+/// The kinds of table catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogType {
+    /// Iceberg's SQL catalog on a SQLite file (the tables PyIceberg's `SqlCatalog` keeps).
+    Sql,
+    /// An Iceberg REST catalog server.
+    Rest,
+}
+
+impl CatalogType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sql => "sql",
+            Self::Rest => "rest",
+        }
+    }
+}
+
+/// `[catalogs.NAME]`: an Iceberg catalog. Values are kept as written (`${VAR}`s unexpanded);
+/// relative paths in `uri` (SQLite) and `warehouse` resolve against the catalog file's folder
+/// when the catalog is opened.
+#[derive(Debug, Clone)]
+pub struct CatalogDef {
+    pub name: String,
+    pub kind: CatalogType,
+    /// `sqlite:///abs/cat.db`, `sqlite://rel/cat.db` (sql); `http://host:port` (rest).
+    pub uri: String,
+    /// Where new tables go: a path or a `file://` URL (required for sql).
+    pub warehouse: Option<String>,
+    /// The catalog name recorded in the SQL catalog's rows (PyIceberg's `SqlCatalog(name)`);
+    /// defaults to the entry's name.
+    pub catalog_name: Option<String>,
+    /// Properties handed to the catalog as written (REST credentials, `pool.*`...).
+    pub options: BTreeMap<String, String>,
+    pub line: usize,
+}
+
 /// `[tables.NAME]`.
 #[derive(Debug, Clone)]
 pub struct TableDef {
     pub name: String,
+    /// Where the table lives; empty for an Iceberg table (its catalog knows).
     pub url: String,
     pub format: TableFormat,
+    /// Iceberg: the `[catalogs.NAME]` entry and the table identifier (`db.events`).
+    pub catalog: Option<String>,
+    pub table: Option<String>,
     pub partition_by: Vec<String>,
     /// The version readers see (`12`, `v12`, or an RFC 3339 time); `None` for the latest.
     pub version: Option<String>,
@@ -216,6 +266,11 @@ impl Catalog {
                 .map(|d| (ResourceKind::Volume, d.name.as_str(), d.line)),
         );
         out.extend(
+            self.catalogs
+                .values()
+                .map(|d| (ResourceKind::Catalog, d.name.as_str(), d.line)),
+        );
+        out.extend(
             self.tables
                 .values()
                 .map(|d| (ResourceKind::Table, d.name.as_str(), d.line)),
@@ -262,11 +317,17 @@ impl Catalog {
         let cat = self;
         match kind {
             ResourceKind::Volume => cat.volumes[name].url.clone(),
-            ResourceKind::Table => format!(
-                "{} ({})",
-                cat.tables[name].url,
-                cat.tables[name].format.as_str()
-            ),
+            ResourceKind::Catalog => {
+                let c = &cat.catalogs[name];
+                format!("{} ({})", super::redact_url(&c.uri), c.kind.as_str())
+            }
+            ResourceKind::Table => {
+                let t = &cat.tables[name];
+                match (&t.catalog, &t.table) {
+                    (Some(c), Some(id)) => format!("{c}:{id} ({})", t.format.as_str()),
+                    _ => format!("{} ({})", t.url, t.format.as_str()),
+                }
+            }
             ResourceKind::Tokenizer => cat.tokenizers[name].url.clone(),
             ResourceKind::Model => cat.models[name].url.clone(),
             ResourceKind::Validator => match &cat.validators[name].schema {

@@ -179,7 +179,7 @@ impl Catalog {
     }
 }
 
-fn file_url(dir: &Path) -> String {
+pub(crate) fn file_url(dir: &Path) -> String {
     let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut s = format!("file://{}", abs.display());
     if !s.ends_with('/') {

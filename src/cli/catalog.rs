@@ -98,9 +98,28 @@ fn show(
                 kv(out, "exclude", &v.exclude)?;
             }
         }
+        ResourceKind::Catalog => {
+            let c = &cat.catalogs[name];
+            kv(out, "type", &c.kind.as_str())?;
+            kv(out, "uri", &disco::catalog::redact_url(&c.uri))?;
+            if let Some(w) = &c.warehouse {
+                kv(out, "warehouse", w)?;
+            }
+            if let Some(n) = &c.catalog_name {
+                kv(out, "catalog_name", n)?;
+            }
+            for (k, val) in &c.options {
+                kv(out, &format!("options.{k}"), &shown(k, val))?;
+            }
+        }
         ResourceKind::Table => {
             let t = &cat.tables[name];
-            kv(out, "url", &t.url)?;
+            if let (Some(c), Some(id)) = (&t.catalog, &t.table) {
+                kv(out, "catalog", c)?;
+                kv(out, "table", id)?;
+            } else {
+                kv(out, "url", &t.url)?;
+            }
             kv(out, "format", &t.format.as_str())?;
             if !t.partition_by.is_empty() {
                 kv(out, "partition_by", &t.partition_by)?;
@@ -108,6 +127,7 @@ fn show(
             for (k, val) in &t.options {
                 kv(out, &format!("options.{k}"), &shown(k, val))?;
             }
+            lake_metadata(out, cat, name)?;
         }
         ResourceKind::Tokenizer => {
             let t = &cat.tokenizers[name];
@@ -153,6 +173,34 @@ fn show(
         }
     }
     writeln!(out)
+}
+
+/// What a lakehouse table's own metadata says (its log, checkpoint or manifests; no data is
+/// read), as comment-free lines after its catalog entry. A table that cannot be read says so
+/// on one line, and `show` goes on.
+fn lake_metadata(out: &mut impl Write, cat: &Catalog, name: &str) -> std::io::Result<()> {
+    let info = match disco::table::lake::describe(cat, name) {
+        Ok(Some(i)) => i,
+        Ok(None) => return Ok(()),
+        Err(e) => return writeln!(out, "# metadata: cannot be read: {e:#}"),
+    };
+    writeln!(out, "# from the table's {} metadata:", info.format)?;
+    writeln!(out, "version: {}", info.version)?;
+    match info.rows {
+        Some(r) => writeln!(out, "rows: {r}")?,
+        None => writeln!(out, "rows: unknown (files without statistics)")?,
+    }
+    writeln!(out, "files: {}", info.files)?;
+    writeln!(out, "partitioned by: {}", info.partition_by.join(", "))?;
+    writeln!(out, "schema:")?;
+    for f in info.schema.fields() {
+        let null = if f.is_nullable() { "" } else { " not null" };
+        writeln!(out, "  {}: {}{null}", f.name(), f.data_type())?;
+    }
+    for (k, v) in &info.details {
+        writeln!(out, "{k}: {v}")?;
+    }
+    Ok(())
 }
 
 /// `disco languages`.

@@ -18,7 +18,7 @@ use super::rejects::rejects_schema;
 use super::summary::{PartFailure, RunSummary};
 use super::{Shard, StageRc};
 use crate::panic_message;
-use crate::table::{DeltaProgress, Input, Output, Part, PartWriter};
+use crate::table::{Input, Output, Part, PartWriter, Progress};
 
 /// Called after each part of this shard: `(parts done or skipped, parts of this shard)`.
 #[derive(Clone)]
@@ -153,10 +153,10 @@ pub fn run(
     let mut whole = Whole::open((output, rejects), &schema, &app)?;
     let mine: Vec<&Part> = input.parts.iter().filter(|p| shard.mine(p.index)).collect();
     let progress = match opts.fresh {
-        true => DeltaProgress::default(),
+        true => Progress::default(),
         false => {
             let indices: Vec<usize> = mine.iter().map(|p| p.index).collect();
-            output.delta_progress(&app, &indices)?
+            output.progress(&app, &indices)?
         }
     };
     let report = |done: usize| {

@@ -10,6 +10,9 @@ mod csv;
 pub mod delta;
 mod fit;
 mod html;
+#[cfg(feature = "iceberg")]
+pub mod iceberg;
+pub mod lake;
 mod lines;
 mod ndjson;
 mod parquet_source;
@@ -19,6 +22,7 @@ mod write;
 
 pub use delta::SchemaMode;
 pub use html::extract as html_text;
+pub use lake::{LakeFormat, Progress, TableInfo, TableRef};
 pub use read::{parse_type, Batches, Input, InputFormat, Part, ReadBatch, ReadOptions, ReadReject};
 pub use tree_parquet::{file_schema, files_path, node_schema, TreeParquetWriter};
-pub use write::{DeltaProgress, Layout, Output, OutputFormat, PartWriter, WriteOptions};
+pub use write::{Layout, Output, OutputFormat, PartWriter, WriteOptions};

@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::delta::{DeltaScan, DeltaTable, Version};
+use super::lake::{self, TableRef, TableSource};
 use super::lines::read_lines;
 use super::parquet_source::{conform, ParquetSource};
 use super::{csv, html, ndjson};
@@ -35,8 +35,9 @@ pub enum InputFormat {
     Blob,
     /// One row per file: `path`, `title`, `text` (the visible text).
     Html,
-    /// A Delta Lake table: the files of a snapshot, each a part.
-    Delta,
+    /// A lakehouse table (Delta, Iceberg: see `lake::FORMATS`): its snapshot's data files,
+    /// each a part.
+    Lake(&'static str),
 }
 
 impl InputFormat {
@@ -50,8 +51,7 @@ impl InputFormat {
             "text" => Self::Text,
             "blob" => Self::Blob,
             "html" => Self::Html,
-            "delta" => Self::Delta,
-            _ => return None,
+            other => return lake::format(other).map(|f| Self::Lake(f.name())),
         })
     }
 
@@ -169,23 +169,26 @@ pub type Batches = Box<dyn Iterator<Item = Result<ReadBatch>> + Send>;
 /// An opened input: its volume, parts and schema.
 pub struct Input {
     pub uri: String,
-    pub volume: Volume,
+    /// The volume files are read from (`None` for a table in an external catalog).
+    pub volume: Option<Volume>,
     pub parts: Vec<Part>,
     pub format: InputFormat,
     pub schema: SchemaRef,
     opts: ReadOptions,
-    /// A Delta table's snapshot: part `i` is its `i`-th file.
-    delta: Option<(DeltaTable, DeltaScan)>,
+    /// A lakehouse table's snapshot: part `i` is its `i`-th data file.
+    table: Option<Box<dyn TableSource>>,
 }
 
-/// `name@v12` or `name@2026-11-01T00:00:00Z`: the name and the version, when the last path
-/// segment ends in one (an `@` elsewhere, as in credentials, is left alone).
-fn split_version(target: &str) -> (String, Option<Version>) {
+/// `name@v12`, `name@2026-11-01T00:00:00Z` or `name@8231950` (a snapshot id): the name and
+/// the version, when the last path segment ends in one (an `@` elsewhere, as in
+/// credentials, is left alone). The table's format parses the version.
+fn split_version(target: &str) -> (String, Option<String>) {
     let last = target.rsplit('/').next().unwrap_or(target);
     if let Some((_, v)) = last.rsplit_once('@') {
-        if let Some(version) = Version::parse(v) {
+        let digits = v.strip_prefix('v').unwrap_or(v);
+        if digits.starts_with(|c: char| c.is_ascii_digit()) {
             let cut = target.len() - v.len() - 1;
-            return (target[..cut].to_string(), Some(version));
+            return (target[..cut].to_string(), Some(v.to_string()));
         }
     }
     (target.to_string(), None)
@@ -200,26 +203,34 @@ impl Input {
     /// hold a glob (`pond://trips/*.csv`). The schema is inferred from the first part.
     pub fn open(catalog: &Catalog, uri: &str, mut opts: ReadOptions) -> Result<Input> {
         let (name, mut version) = split_version(uri);
+        let def = catalog.tables.get(&name);
         let mut target = name.clone();
-        if let Some(t) = catalog.tables.get(&name) {
+        if let Some(t) = def {
             target = t.url.clone();
-            if version.is_none() {
-                if let Some(v) = &t.version {
-                    version = Some(Version::parse(v).ok_or_else(|| {
-                        anyhow!("tables.{name}.version: `{v}` is neither a version number nor an RFC 3339 time")
-                    })?);
-                }
-            }
+            version = version.or_else(|| t.version.clone());
             if opts.format.is_none() {
-                opts.format = match t.format {
-                    TableFormat::Parquet => Some(InputFormat::Parquet),
-                    TableFormat::Delta => Some(InputFormat::Delta),
-                    TableFormat::Csv => Some(InputFormat::Csv),
-                    TableFormat::Ndjson => Some(InputFormat::Ndjson),
-                };
+                opts.format = Some(match t.format {
+                    TableFormat::Parquet => InputFormat::Parquet,
+                    TableFormat::Csv => InputFormat::Csv,
+                    TableFormat::Ndjson => InputFormat::Ndjson,
+                    other => InputFormat::parse(other.as_str()).ok_or_else(|| {
+                        anyhow!("{uri}: Disco is built without {} tables", other.as_str())
+                    })?,
+                });
             }
-        } else if version.is_some() {
-            target = name.clone();
+        }
+        // A table in an external catalog (Iceberg) has no folder to list.
+        if let (Some(InputFormat::Lake(f)), true) = (opts.format, target.is_empty()) {
+            let tref = TableRef {
+                name: uri.to_string(),
+                catalog,
+                def,
+                location: None,
+            };
+            let source = lake::format(f)
+                .expect("a registered format")
+                .source(&tref, version.as_deref())?;
+            return Input::from_table(uri, None, f, source, opts);
         }
         let (base, pattern) = match target.find(['*', '?', '[']) {
             Some(i) if has_glob(&target) => {
@@ -235,16 +246,26 @@ impl Input {
         };
         let loc = catalog.resolve(&base_uri)?;
         let volume = Volume::open(&loc.volume)?;
-        let delta = match opts.format {
-            Some(InputFormat::Delta) => true,
-            None => pattern.is_none() && is_delta(&volume, &loc.path),
-            Some(_) => false,
+        let lake_format = match opts.format {
+            Some(InputFormat::Lake(f)) => lake::format(f),
+            None if pattern.is_none() => lake::FORMATS
+                .iter()
+                .copied()
+                .find(|f| f.detect(&volume, &loc.path)),
+            _ => None,
         };
-        if delta {
-            return Input::open_delta(uri, volume, &loc.path, version.unwrap_or_default(), opts);
+        if let Some(f) = lake_format {
+            let tref = TableRef {
+                name: uri.to_string(),
+                catalog,
+                def,
+                location: Some((volume.clone(), loc.path.clone())),
+            };
+            let source = f.source(&tref, version.as_deref())?;
+            return Input::from_table(uri, Some(volume), f.name(), source, opts);
         }
         if version.is_some() {
-            bail!("{uri}: only Delta tables have versions to read");
+            bail!("{uri}: only lakehouse tables (Delta, Iceberg) have versions to read");
         }
         let mut list = opts.list.clone();
         if let Some(p) = &pattern {
@@ -296,55 +317,50 @@ impl Input {
         };
         let mut input = Input {
             uri: uri.to_string(),
-            volume,
+            volume: Some(volume),
             parts,
             format,
             schema: Arc::new(Schema::empty()),
             opts,
-            delta: None,
+            table: None,
         };
         input.schema = input.infer()?;
         Ok(input)
     }
 
-    /// A Delta table's snapshot at `version`: its schema, and a part per data file.
-    fn open_delta(
+    /// A lakehouse table's snapshot: its schema, and a part per data file.
+    fn from_table(
         uri: &str,
-        volume: Volume,
-        path: &str,
-        version: Version,
+        volume: Option<Volume>,
+        format: &'static str,
+        source: Box<dyn TableSource>,
         opts: ReadOptions,
     ) -> Result<Input> {
         if !opts.schema.is_empty() {
-            bail!("{uri}: a Delta table has its own column types; `--schema` does not apply");
+            bail!("{uri}: a {format} table has its own column types; `--schema` does not apply");
         }
-        let table = DeltaTable::new(&volume, path, uri)?;
-        let scan = table.scan(table.existing(version)?)?;
-        let parts = scan
-            .files
-            .iter()
-            .enumerate()
-            .map(|(index, f)| Part {
-                index,
-                files: vec![(f.path.clone(), f.size.max(0) as u64)],
-            })
-            .collect();
         Ok(Input {
             uri: uri.to_string(),
             volume,
-            parts,
-            format: InputFormat::Delta,
-            schema: scan.schema.clone(),
+            parts: source.parts(),
+            format: InputFormat::Lake(format),
+            schema: source.schema(),
             opts,
-            delta: Some((table, scan)),
+            table: Some(source),
         })
+    }
+
+    fn volume(&self) -> Result<&Volume> {
+        self.volume
+            .as_ref()
+            .ok_or_else(|| anyhow!("{}: a catalog table has no files of its own", self.uri))
     }
 
     fn bytes(&self, path: &str) -> Result<Vec<u8>> {
         match self.opts.codec {
-            None => Ok(self.volume.read(path, self.opts.max_bytes)?.bytes),
+            None => Ok(self.volume()?.read(path, self.opts.max_bytes)?.bytes),
             Some(c) => {
-                let raw = self.volume.read_raw(path, self.opts.max_bytes)?;
+                let raw = self.volume()?.read_raw(path, self.opts.max_bytes)?;
                 decompress(c, &raw, self.opts.max_bytes)
                     .map_err(|e| anyhow!("{path}: {} decompression failed: {e:?}", c.name()))
             }
@@ -355,7 +371,7 @@ impl Input {
     /// files fetched whole.
     fn parquet(&self, path: &str) -> Result<ParquetRecordBatchReaderBuilder<ParquetSource>> {
         let plain = self.opts.codec.is_none() && Codec::from_path(path).is_none();
-        let source = match self.volume.local_file(path)? {
+        let source = match self.volume()?.local_file(path)? {
             Some(file) if plain => ParquetSource::File(
                 std::fs::File::open(&file).with_context(|| format!("opening {path}"))?,
             ),
@@ -367,7 +383,7 @@ impl Input {
 
     fn stream(&self, path: &str) -> Result<Box<dyn std::io::Read + Send>> {
         Ok(self
-            .volume
+            .volume()?
             .open_reader(path, self.opts.codec, self.opts.max_bytes)?)
     }
 
@@ -375,7 +391,7 @@ impl Input {
         let first = &self.parts[0].files[0].0;
         let schema = match self.format {
             InputFormat::Parquet => self.parquet(first)?.schema().clone(),
-            InputFormat::Delta => bail!("{}: a Delta table is opened by its log", self.uri),
+            InputFormat::Lake(f) => bail!("{}: a {f} table is opened by its metadata", self.uri),
             InputFormat::Csv | InputFormat::Tsv => {
                 csv::infer(self.stream(first)?, self.delimiter(), self.opts.infer_rows)?
             }
@@ -426,16 +442,13 @@ impl Input {
         if self.format.per_file() {
             return Ok(Box::new(std::iter::once(self.read_files(part))));
         }
-        if let Some((table, scan)) = &self.delta {
-            let file = scan
-                .files
-                .get(part.index)
-                .ok_or_else(|| anyhow!("{}: no part {}", self.uri, part.index))?;
-            let rows = table.read_file(scan, file)?;
+        if let Some(table) = &self.table {
+            let rows = table.read(part, n)?;
             return Ok(Box::new(rows.map(move |b| {
+                let b = b?;
                 Ok(ReadBatch {
-                    batch: conform(b?, &schema)?,
-                    rejects: Vec::new(),
+                    batch: conform(b.batch, &schema)?,
+                    rejects: b.rejects,
                 })
             })));
         }
@@ -547,16 +560,4 @@ impl Input {
         let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
         Ok(ReadBatch { batch, rejects })
     }
-}
-
-/// Whether `path` holds a Delta table (a `_delta_log` folder with entries).
-fn is_delta(volume: &Volume, path: &str) -> bool {
-    let log = if path.is_empty() {
-        "_delta_log".to_string()
-    } else {
-        format!("{}/_delta_log", path.trim_end_matches('/'))
-    };
-    volume
-        .list(&log, &ListOptions::default())
-        .is_ok_and(|e| !e.is_empty())
 }

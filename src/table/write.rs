@@ -1,4 +1,5 @@
-//! Writing tables: Parquet (zstd), CSV, NDJSON (also to stdout) and Delta Lake. Every write
+//! Writing tables: Parquet (zstd), CSV, NDJSON (also to stdout) and lakehouse tables (Delta,
+//! Iceberg: `lake.rs`). Every write
 //! is atomic: a single file is written beside its target and renamed (or put whole); a
 //! directory of parts gets one file per input part, each appearing whole; a Delta table gets
 //! one commit per input part.
@@ -13,25 +14,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use super::delta::{self, DeltaPart, DeltaTable, PartCommit, SchemaMode, Version};
+use super::delta::SchemaMode;
+use super::lake::{self, PartCommit, PartSink, Progress, TableRef, TableSink};
 use crate::catalog::{Catalog, TableFormat};
 use crate::volume::{ListOptions, Volume};
-
-/// The parts of a job a Delta table already holds.
-#[derive(Debug, Clone, Default)]
-pub struct DeltaProgress {
-    /// Every part up to this one (of this shard) is committed.
-    pub last: Option<i64>,
-    /// Parts committed out of order, after a part that failed.
-    pub parts: std::collections::BTreeSet<i64>,
-}
-
-impl DeltaProgress {
-    pub fn done(&self, index: usize) -> bool {
-        let i = index as i64;
-        self.last.is_some_and(|v| v >= i) || self.parts.contains(&i)
-    }
-}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +25,8 @@ pub enum OutputFormat {
     Parquet,
     Csv,
     Ndjson,
-    Delta,
+    /// A lakehouse table (`lake::FORMATS`: delta, iceberg).
+    Lake(&'static str),
 }
 
 impl OutputFormat {
@@ -48,18 +35,13 @@ impl OutputFormat {
             "parquet" => Self::Parquet,
             "csv" => Self::Csv,
             "ndjson" | "jsonl" | "json" => Self::Ndjson,
-            "delta" => Self::Delta,
-            _ => return None,
+            other => return lake::format(other).map(|f| Self::Lake(f.name())),
         })
     }
 
-    fn from_table(f: TableFormat) -> OutputFormat {
-        match f {
-            TableFormat::Delta => Self::Delta,
-            TableFormat::Parquet => Self::Parquet,
-            TableFormat::Csv => Self::Csv,
-            TableFormat::Ndjson => Self::Ndjson,
-        }
+    fn from_table(f: TableFormat) -> Result<OutputFormat> {
+        OutputFormat::parse(f.as_str())
+            .ok_or_else(|| anyhow!("Disco is built without {} tables", f.as_str()))
     }
 
     fn from_ext(path: &str) -> Option<OutputFormat> {
@@ -74,20 +56,20 @@ impl OutputFormat {
 
     fn ext(self) -> &'static str {
         match self {
-            Self::Parquet | Self::Delta => "parquet",
+            Self::Parquet | Self::Lake(_) => "parquet",
             Self::Csv => "csv",
             Self::Ndjson => "ndjson",
         }
     }
 }
 
-/// Where the rows go: stdout, one file, a directory of part files, or a Delta table.
+/// Where the rows go: stdout, one file, a directory of part files, or a lakehouse table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     Stdout,
     File,
     Dir,
-    Delta,
+    Table,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +78,7 @@ pub struct WriteOptions {
     pub row_group_size: usize,
     pub partition_by: Vec<String>,
     pub overwrite: bool,
-    /// How rows whose columns differ from an existing Delta table's are taken.
+    /// How rows whose columns differ from an existing table's are taken (Delta).
     pub schema_mode: SchemaMode,
 }
 
@@ -115,8 +97,8 @@ impl Default for WriteOptions {
 /// An output table.
 pub struct Output {
     pub uri: String,
-    /// The Delta table (layout Delta).
-    delta: Option<DeltaTable>,
+    /// The lakehouse table (layout Table).
+    table: Option<Box<dyn TableSink>>,
     volume: Option<Volume>,
     base: String,
     pub format: OutputFormat,
@@ -127,15 +109,15 @@ pub struct Output {
 impl Output {
     /// `-` is stdout (NDJSON unless told otherwise); a catalog table name, a URI or a path
     /// ending in `.parquet`/`.csv`/`.ndjson` is one file; anything else a directory of parts,
-    /// or a Delta table with format `delta`.
+    /// or a lakehouse table with format `delta` or `iceberg`.
     pub fn open(catalog: &Catalog, uri: &str, mut opts: WriteOptions) -> Result<Output> {
         if uri == "-" {
             let format = opts.format.unwrap_or(OutputFormat::Ndjson);
-            if matches!(format, OutputFormat::Delta | OutputFormat::Parquet) {
+            if matches!(format, OutputFormat::Lake(_) | OutputFormat::Parquet) {
                 bail!("stdout takes csv or ndjson, not {format:?}");
             }
             return Ok(Output {
-                delta: None,
+                table: None,
                 uri: uri.into(),
                 volume: None,
                 base: String::new(),
@@ -145,12 +127,36 @@ impl Output {
             });
         }
         let mut target = uri.to_string();
-        if let Some(t) = catalog.tables.get(uri) {
+        let def = catalog.tables.get(uri);
+        if let Some(t) = def {
             target = t.url.clone();
-            opts.format = opts.format.or(Some(OutputFormat::from_table(t.format)));
+            if opts.format.is_none() {
+                opts.format = Some(OutputFormat::from_table(t.format)?);
+            }
             if opts.partition_by.is_empty() {
                 opts.partition_by = t.partition_by.clone();
             }
+        }
+        // A table in an external catalog (Iceberg) has no folder here.
+        if let (Some(OutputFormat::Lake(f)), true) = (opts.format, target.is_empty()) {
+            let tref = TableRef {
+                name: uri.to_string(),
+                catalog,
+                def,
+                location: None,
+            };
+            let table = lake::format(f)
+                .expect("a registered format")
+                .sink(&tref, &opts)?;
+            return Ok(Output {
+                table: Some(table),
+                uri: uri.into(),
+                volume: None,
+                base: String::new(),
+                format: OutputFormat::Lake(f),
+                layout: Layout::Table,
+                opts,
+            });
         }
         let (dir_uri, leaf) = match target.trim_end_matches('/').rsplit_once('/') {
             Some((d, l)) if !d.ends_with(':') && !d.ends_with(":/") => {
@@ -175,31 +181,34 @@ impl Output {
         let base = join(&loc.path, &leaf);
         let ext_format = OutputFormat::from_ext(&leaf);
         let format = opts.format.or(ext_format).unwrap_or(OutputFormat::Parquet);
-        let layout = if format == OutputFormat::Delta {
-            Layout::Delta
+        let layout = if matches!(format, OutputFormat::Lake(_)) {
+            Layout::Table
         } else if ext_format.is_some() {
             Layout::File
         } else {
             Layout::Dir
         };
-        if !opts.partition_by.is_empty() && layout != Layout::Delta {
-            bail!("{uri}: partition columns need a Delta table (format delta)");
+        if !opts.partition_by.is_empty() && layout != Layout::Table {
+            bail!("{uri}: partition columns need a lakehouse table (format delta or iceberg)");
         }
-        let delta = match layout {
-            Layout::Delta => {
-                // The kernel creates a table only where its folder exists (object stores
-                // have no folders).
-                if let Some(root) = volume.local_root() {
-                    let dir = root.join(&base);
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
-                Some(DeltaTable::new(&volume, &base, uri)?)
+        let table = match format {
+            OutputFormat::Lake(f) => {
+                let tref = TableRef {
+                    name: uri.to_string(),
+                    catalog,
+                    def,
+                    location: Some((volume.clone(), base.clone())),
+                };
+                Some(
+                    lake::format(f)
+                        .expect("a registered format")
+                        .sink(&tref, &opts)?,
+                )
             }
             _ => None,
         };
         Ok(Output {
-            delta,
+            table,
             uri: uri.into(),
             volume: Some(volume),
             base,
@@ -236,22 +245,17 @@ impl Output {
                     }
                 }
             }
-            OutputFormat::Delta => {
-                let table = self.delta.as_ref().expect("a Delta layout");
-                table.check_rows(
-                    &delta::delta_schema(schema),
-                    &self.opts.partition_by,
-                    self.opts.schema_mode,
-                )?;
+            OutputFormat::Lake(_) => {
+                self.table.as_ref().expect("a table layout").check(schema)?;
             }
             _ => {}
         }
         Ok(())
     }
 
-    /// Whether input parts are resumable units here (a directory of parts or Delta).
+    /// Whether input parts are resumable units here (a directory of parts or a table).
     pub fn resumable(&self) -> bool {
-        matches!(self.layout, Layout::Dir | Layout::Delta)
+        matches!(self.layout, Layout::Dir | Layout::Table)
     }
 
     fn volume(&self) -> &Volume {
@@ -265,8 +269,8 @@ impl Output {
         )
     }
 
-    /// Is input part `index` already written (a directory of parts)? Delta tables answer
-    /// with [`Output::delta_progress`]: their parts are committed in order.
+    /// Is input part `index` already written (a directory of parts)? Tables answer with
+    /// [`Output::progress`].
     pub fn done(&self, index: usize) -> Result<bool> {
         Ok(self.layout == Layout::Dir
             && self
@@ -275,35 +279,16 @@ impl Output {
                 .is_ok_and(|e| !e.is_empty()))
     }
 
-    /// What `app` already committed to a Delta table, to skip on resume: the last part of an
-    /// unbroken run of parts (the `app` transaction), and those of `indices` committed after a
-    /// failed one (each under its own `app@index` transaction, since a Delta transaction
-    /// version only moves forward and the failed part must stay retryable).
-    pub fn delta_progress(&self, app: &str, indices: &[usize]) -> Result<DeltaProgress> {
-        let mut progress = DeltaProgress::default();
-        let Some(table) = &self.delta else {
-            return Ok(progress);
-        };
-        let Some(snapshot) = table.snapshot(Version::Latest)? else {
-            return Ok(progress);
-        };
-        progress.last = table.app_version(&snapshot, app)?;
-        for &i in indices {
-            let i = i as i64;
-            if progress.last.is_some_and(|l| l >= i) {
-                continue;
-            }
-            if table
-                .app_version(&snapshot, &format!("{app}@{i}"))?
-                .is_some()
-            {
-                progress.parts.insert(i);
-            }
+    /// What `app` already committed to a lakehouse table, among parts `indices` (see
+    /// [`TableSink::progress`]); nothing for other layouts.
+    pub fn progress(&self, app: &str, indices: &[usize]) -> Result<Progress> {
+        match &self.table {
+            Some(t) => t.progress(app, indices),
+            None => Ok(Progress::default()),
         }
-        Ok(progress)
     }
 
-    /// A writer for input part `index` (Dir, Delta), or for everything (File, Stdout).
+    /// A writer for input part `index` (Dir, Table), or for everything (File, Stdout).
     pub fn writer(
         &self,
         schema: &SchemaRef,
@@ -311,22 +296,13 @@ impl Output {
         app: &str,
         first: bool,
     ) -> Result<PartWriter<'_>> {
-        let schema = if self.layout == Layout::Delta {
-            delta::delta_schema(schema)
-        } else {
-            schema.clone()
-        };
+        let schema = schema.clone();
         let target = match self.layout {
             Layout::Stdout => Target::Stdout,
             Layout::File => Target::Path(self.base.clone()),
             Layout::Dir => Target::Path(self.part_file(index)),
-            Layout::Delta => Target::Delta {
-                part: Box::new(self.delta.as_ref().expect("a Delta layout").part(
-                    &schema,
-                    &self.opts.partition_by,
-                    self.opts.schema_mode,
-                    self.opts.row_group_size,
-                )?),
+            Layout::Table => Target::Table {
+                part: self.table.as_ref().expect("a table layout").part(&schema)?,
                 commit: PartCommit {
                     app: app.to_string(),
                     index: index as i64,
@@ -336,7 +312,7 @@ impl Output {
         };
         let mut tmp = None;
         let enc = match &target {
-            Target::Delta { .. } => None,
+            Target::Table { .. } => None,
             Target::Stdout => Some(Enc::new(
                 self.format,
                 Sink::Stdout(std::io::BufWriter::new(std::io::stdout())),
@@ -386,8 +362,8 @@ impl Output {
 enum Target<'a> {
     Stdout,
     Path(String),
-    Delta {
-        part: Box<DeltaPart<'a>>,
+    Table {
+        part: Box<dyn PartSink + 'a>,
         commit: PartCommit,
     },
 }
@@ -430,7 +406,7 @@ impl Enc {
         opts: &WriteOptions,
     ) -> Result<Enc> {
         Ok(match format {
-            OutputFormat::Parquet | OutputFormat::Delta => {
+            OutputFormat::Parquet | OutputFormat::Lake(_) => {
                 let props = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                     .set_max_row_group_row_count(Some(opts.row_group_size.max(1)))
@@ -498,13 +474,13 @@ impl PartWriter<'_> {
         if let Some(enc) = &mut self.enc {
             return enc.write(batch);
         }
-        let Target::Delta { part, .. } = &mut self.target else {
-            unreachable!("only Delta writes without one encoder")
+        let Target::Table { part, .. } = &mut self.target else {
+            unreachable!("only tables write without one encoder")
         };
         Ok(part.write(batch)?)
     }
 
-    /// Makes the rows visible: rename, put, or a Delta commit. `Ok(false)` when a Delta
+    /// Makes the rows visible: rename, put, or a table commit. `Ok(false)` when a table
     /// commit found the part already committed (by an earlier run).
     pub fn commit(self) -> Result<bool> {
         let volume = self.out.volume.as_ref();
@@ -522,8 +498,8 @@ impl PartWriter<'_> {
             }
             return Ok(true);
         }
-        let Target::Delta { part, commit } = self.target else {
-            unreachable!("only Delta writes without one encoder")
+        let Target::Table { part, commit } = self.target else {
+            unreachable!("only tables write without one encoder")
         };
         Ok(part.commit(&commit)?)
     }
@@ -532,7 +508,9 @@ impl PartWriter<'_> {
     /// (its data files are still in memory). Nothing of it was ever visible.
     pub fn abort(self) {
         let tmp = self.tmp.clone();
-        drop(self);
+        if let Target::Table { part, .. } = self.target {
+            part.abort();
+        }
         if let Some(t) = tmp {
             if let Err(e) = std::fs::remove_file(&t) {
                 tracing::warn!("could not remove {}: {e}", t.display());

@@ -6,6 +6,8 @@ mod catalog;
 mod editor;
 mod encodings;
 mod fuzz;
+#[cfg(feature = "iceberg")]
+mod iceberg;
 mod lakehouse;
 mod lakehouse_write;
 mod lsp_faults;

@@ -28,6 +28,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::types::{partition_key, partition_scalar, to_delta};
 use super::{DeltaError, DeltaTable, Result, Version};
+use crate::table::lake::PartCommit;
 
 const ENGINE_INFO: &str = concat!("disco/", env!("CARGO_PKG_VERSION"));
 /// Commits lost to other writers before giving up.
@@ -41,14 +42,6 @@ pub enum SchemaMode {
     Strict,
     /// Columns the table lacks are added to it (nullable); columns the rows lack are null.
     Merge,
-}
-
-/// How one part is committed.
-#[derive(Debug, Clone)]
-pub struct PartCommit {
-    pub app: String,
-    pub index: i64,
-    pub overwrite: bool,
 }
 
 /// One part's rows on their way into the table.

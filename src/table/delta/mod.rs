@@ -8,6 +8,7 @@
 //! checkpoints) is in [`commit`].
 
 mod commit;
+mod lake;
 mod types;
 
 use std::sync::Arc;
@@ -24,7 +25,8 @@ use delta_kernel_default_engine::executor::tokio::TokioBackgroundExecutor;
 use delta_kernel_default_engine::DefaultEngine;
 use url::Url;
 
-pub use commit::{DeltaPart, PartCommit, SchemaMode};
+pub use commit::{DeltaPart, SchemaMode};
+pub use lake::Delta;
 pub use types::{delta_schema, to_delta};
 
 use crate::volume::Volume;
@@ -36,11 +38,15 @@ pub enum DeltaError {
     NotFound { table: String },
     #[error("{table}: {message}")]
     Unsupported { table: String, message: String },
-    #[error("{table}: {}", plain(source))]
+    #[error("{table}: {}", plain(error))]
     Kernel {
         table: String,
-        #[source]
-        source: delta_kernel::KernelError,
+        error: delta_kernel::KernelError,
+    },
+    #[error("{table}: reading its log (_delta_log): {}", plain(error))]
+    Log {
+        table: String,
+        error: delta_kernel::KernelError,
     },
     #[error("{table}: {message}")]
     Schema { table: String, message: String },
@@ -138,7 +144,7 @@ impl DeltaTable {
     fn kernel(&self) -> impl Fn(delta_kernel::KernelError) -> DeltaError + '_ {
         move |source| DeltaError::Kernel {
             table: self.name.clone(),
-            source,
+            error: source,
         }
     }
 
@@ -182,7 +188,12 @@ impl DeltaTable {
         let latest = match Snapshot::builder_for(self.url.as_str()).build(self.engine()) {
             Ok(s) => s,
             Err(e) if is_missing(&e) => return Ok(None),
-            Err(e) => return Err(self.kernel()(e)),
+            Err(error) => {
+                return Err(DeltaError::Log {
+                    table: self.name.clone(),
+                    error,
+                })
+            }
         };
         let at = match version {
             Version::Latest => return Ok(Some(latest)),
@@ -202,7 +213,10 @@ impl DeltaTable {
             .at_version(at)
             .build(self.engine())
             .map(Some)
-            .map_err(self.kernel())
+            .map_err(|error| DeltaError::Log {
+                table: self.name.clone(),
+                error,
+            })
     }
 
     /// The snapshot, or an error when there is no table.
@@ -248,7 +262,7 @@ impl DeltaTable {
         let table = self.name.clone();
         let kernel = move |source: delta_kernel::KernelError| DeltaError::Kernel {
             table: table.clone(),
-            source,
+            error: source,
         };
         let engine: Arc<dyn Engine> = self.engine.clone();
         let location = self.url.join(&file.path).map_err(|e| DeltaError::Other {
