@@ -135,8 +135,11 @@ impl DeltaTable {
         // Disco's shared multi-threaded runtime: the kernel's checkpoint writer blocks on
         // futures that need other workers (its single-threaded default executor hangs there).
         let executor = TokioMultiThreadExecutor::new(crate::volume::runtime().handle().clone());
+        // Batches of 8,192 rows (the kernel's default is 1,000), as Disco's other readers make:
+        // fewer, larger batches through the stages and the writer.
         let engine = DefaultEngine::builder(store.clone())
             .with_task_executor(Arc::new(executor))
+            .with_batch_size(std::num::NonZero::new(8192).expect("not zero"))
             .build();
         Ok(DeltaTable {
             name: name.to_string(),
