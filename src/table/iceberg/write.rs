@@ -204,7 +204,7 @@ impl IcebergTable {
 }
 
 fn conflict(e: &IcebergError) -> bool {
-    matches!(e, IcebergError::Table { source, .. } if source.kind() == ErrorKind::CatalogCommitConflicts)
+    matches!(e, IcebergError::Table { error, .. } if error.kind() == ErrorKind::CatalogCommitConflicts)
         || matches!(e, IcebergError::Conflict { .. })
 }
 
