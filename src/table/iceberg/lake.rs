@@ -159,27 +159,11 @@ impl IcebergSink {
 
 impl TableSink for IcebergSink {
     fn check(&self, schema: &SchemaRef) -> Result<()> {
-        let guard = self.table();
-        let Some(t) = guard.as_ref() else {
-            return Ok(());
-        };
-        let table = t.schema()?;
-        for f in schema.fields() {
-            if table.field_with_name(f.name()).is_err() {
-                bail!(
-                    "{}: the rows have a column `{}` the table does not (columns: {})",
-                    t.name(),
-                    f.name(),
-                    table
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
+        match self.table().as_ref() {
+            // Created with the rows' schema by the first part.
+            None => Ok(()),
+            Some(t) => Ok(t.check_schema(schema)?),
         }
-        Ok(())
     }
 
     fn progress(&self, app: &str, _indices: &[usize]) -> Result<Progress> {

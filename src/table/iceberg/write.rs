@@ -250,17 +250,50 @@ impl IcebergWriter {
     }
 
     fn conform(&self, batch: &RecordBatch) -> Result<RecordBatch> {
-        let invalid = |message: String| IcebergError::Invalid {
-            table: self.table.name.clone(),
-            message,
-        };
         let in_schema = batch.schema();
-        for f in in_schema.fields() {
-            if self.schema.field_with_name(f.name()).is_err() {
-                return Err(invalid(format!(
+        self.table.check_fits(&self.schema, &in_schema)?;
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for field in self.schema.fields() {
+            let column = match in_schema.index_of(field.name()) {
+                Ok(i) => batch.column(i).clone(),
+                // Checked above: a column the rows lack is nullable.
+                Err(_) => new_null_array(field.data_type(), batch.num_rows()),
+            };
+            let column = if column.data_type() == field.data_type() {
+                column
+            } else {
+                let opts = CastOptions {
+                    safe: false,
+                    ..Default::default()
+                };
+                cast_with_options(&column, field.data_type(), &opts).map_err(|e| {
+                    self.table
+                        .invalid(format!("column `{}`: {e}", field.name()))
+                })?
+            };
+            columns.push(column);
+        }
+        RecordBatch::try_new(self.schema.clone(), columns)
+            .map_err(|e| self.table.invalid(e.to_string()))
+    }
+}
+
+impl IcebergTable {
+    /// Checks that rows of `rows` can be written into the table: matched by name, every
+    /// column of theirs is one of the table's, a table column they lack is nullable (written
+    /// as null), and each type is the table's or widens to it without loss. Called before a
+    /// job reads anything, and on each batch.
+    pub fn check_schema(&self, rows: &SchemaRef) -> Result<()> {
+        self.check_fits(&self.schema()?, rows)
+    }
+
+    fn check_fits(&self, table: &SchemaRef, rows: &SchemaRef) -> Result<()> {
+        for f in rows.fields() {
+            if table.field_with_name(f.name()).is_err() {
+                return Err(self.invalid(format!(
                     "column `{}` is not in the table (its columns: {})",
                     f.name(),
-                    self.schema
+                    table
                         .fields()
                         .iter()
                         .map(|f| f.name().as_str())
@@ -269,40 +302,32 @@ impl IcebergWriter {
                 )));
             }
         }
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        for field in self.schema.fields() {
-            let column = match in_schema.index_of(field.name()) {
-                Ok(i) => batch.column(i).clone(),
-                Err(_) if field.is_nullable() => {
-                    new_null_array(field.data_type(), batch.num_rows())
+        for field in table.fields() {
+            let Ok(given) = rows.field_with_name(field.name()) else {
+                if field.is_nullable() {
+                    continue;
                 }
-                Err(_) => {
-                    return Err(invalid(format!(
-                        "column `{}` is required by the table and missing",
-                        field.name()
-                    )))
-                }
-            };
-            let from = column.data_type();
-            let to = field.data_type();
-            let column = if from == to {
-                column
-            } else if from.equals_datatype(to) || widens(from, to) {
-                let opts = CastOptions {
-                    safe: false,
-                    ..Default::default()
-                };
-                cast_with_options(&column, to, &opts)
-                    .map_err(|e| invalid(format!("column `{}`: {e}", field.name())))?
-            } else {
-                return Err(invalid(format!(
-                    "column `{}` is {from}, the table's is {to}",
+                return Err(self.invalid(format!(
+                    "column `{}` is required by the table and missing",
                     field.name()
                 )));
             };
-            columns.push(column);
+            let (from, to) = (given.data_type(), field.data_type());
+            if !(from == to || from.equals_datatype(to) || widens(from, to)) {
+                return Err(self.invalid(format!(
+                    "column `{}` is {from}, the table's is {to}",
+                    field.name()
+                )));
+            }
         }
-        RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| invalid(e.to_string()))
+        Ok(())
+    }
+
+    fn invalid(&self, message: String) -> IcebergError {
+        IcebergError::Invalid {
+            table: self.name.clone(),
+            message,
+        }
     }
 }
 
