@@ -404,7 +404,7 @@ fn three_sharded_processes_fill_one_iceberg_table_that_the_first_creates() {
 }
 
 #[test]
-fn an_unknown_table_or_a_silent_catalog_fails_with_exit_1_naming_it() {
+fn an_unknown_table_a_silent_catalog_or_rows_that_do_not_fit_fail_with_exit_1() {
     // Nothing listens on a port just bound and released.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -462,6 +462,26 @@ table = "db.far"
         err.contains("lake_catalog:db.events") && err.contains("no snapshot 42"),
         "{err}"
     );
+
+    // Rows whose types do not fit the table are refused before any part is written.
+    std::fs::write(d.join("bad.ndjson"), "{\"id\": \"seven\"}\n").unwrap();
+    let before = show(d, "events");
+    let err = fails(&[
+        "run",
+        "--input",
+        "file://bad.ndjson",
+        "--output",
+        "events",
+        "--quiet",
+    ]);
+    assert!(
+        err.contains(
+            "Iceberg table `lake_catalog:db.events`: column `id` is Utf8, the table's is Int64"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("parts ("), "nothing was run: {err}");
+    assert_eq!(show(d, "events"), before, "no snapshot added");
 
     for args in [
         &["read", "far"][..],
