@@ -173,7 +173,7 @@ impl TableSink for IcebergSink {
         };
         Ok(Progress {
             last: None,
-            parts: t.progress(app)?.parts,
+            parts: t.job_progress(app)?.parts,
         })
     }
 

@@ -176,14 +176,30 @@ impl IcebergTable {
         Ok(self.progress_now(app))
     }
 
+    /// What job `app` already committed (reloading the table first), counting a part `i`
+    /// committed under the app `{app}@{i}` as the job's: a pipeline commits the parts after
+    /// a failed one that way, so the failed part can still be committed later.
+    pub fn job_progress(&mut self, app: &str) -> Result<IcebergProgress> {
+        self.refresh()?;
+        Ok(self.committed(|a, part| a == app || a == format!("{app}@{part}")))
+    }
+
     fn progress_now(&self, app: &str) -> IcebergProgress {
+        self.committed(|a, _| a == app)
+    }
+
+    /// The parts of the snapshots in the current one's history whose app and part `mine`
+    /// accepts.
+    fn committed(&self, mine: impl Fn(&str, i64) -> bool) -> IcebergProgress {
         let md = self.table.metadata();
         let mut parts = BTreeSet::new();
         let mut next = md.current_snapshot().cloned();
         while let Some(s) = next {
             let summary = &s.summary().additional_properties;
-            if summary.get(APP_KEY).map(String::as_str) == Some(app) {
-                if let Some(p) = summary.get(PART_KEY).and_then(|p| p.parse().ok()) {
+            let app = summary.get(APP_KEY);
+            let part = summary.get(PART_KEY).and_then(|p| p.parse().ok());
+            if let (Some(a), Some(p)) = (app, part) {
+                if mine(a, p) {
                     parts.insert(p);
                 }
             }
