@@ -1,8 +1,9 @@
 //! Iceberg tables through the `disco` binary: `disco read` (current and older snapshots) and
 //! `disco catalog show` on PyIceberg's tables; `disco run` creating, appending to and
-//! overwriting a table PyIceberg and polars then read; a run killed mid-way and rerun; three
-//! sharded processes filling one table; and the errors for an unknown table and a catalog
-//! that does not answer. One SQLite catalog per test, shared with PyIceberg.
+//! overwriting a table PyIceberg and polars then read; a run killed mid-way and rerun; a
+//! failed part committed by the rerun; three sharded processes filling one table; and the
+//! errors for an unknown table, a catalog that does not answer and rows that do not fit.
+//! One SQLite catalog per test, shared with PyIceberg.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -356,6 +357,44 @@ fn files_ending(dir: &Path, suffix: &str) -> usize {
             }
         })
         .sum()
+}
+
+#[test]
+fn a_failed_part_is_committed_by_the_rerun_and_the_parts_after_it_are_not_redone() {
+    let Some(py) = python() else { return };
+    let dir = lake("");
+    let d = dir.path();
+    ndjson(d, "in", 4, 3, 0);
+    let args = [
+        "run",
+        "--input",
+        "file://in/*.ndjson",
+        "--output",
+        "events",
+        "--quiet",
+    ];
+    // Part 1 fails; parts 2 and 3 commit after it (under their own app, so that part 1 can
+    // still be committed later).
+    let (o, _, stderr) = run(disco_in(d)
+        .args(args)
+        .env("DISCO_FAULT_READING_PART", "1:error"));
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("4 parts (3 written, 0 already done, 1 failed)"),
+        "{stderr}"
+    );
+    assert_eq!(whole_parts(&py, d, 3), BTreeSet::from([0, 2, 3]));
+    let (_, stderr) = ok(disco_in(d).args(args));
+    assert!(
+        stderr.contains("4 parts (1 written, 3 already done)"),
+        "{stderr}"
+    );
+    let (_, stderr) = ok(disco_in(d).args(args));
+    assert!(
+        stderr.contains("4 parts (0 written, 4 already done)"),
+        "{stderr}"
+    );
+    assert_eq!(pyiceberg_ids(&py, d, "events"), (0..12).collect::<Vec<_>>());
 }
 
 #[test]
