@@ -159,11 +159,33 @@ impl IcebergSink {
 
 impl TableSink for IcebergSink {
     fn check(&self, schema: &SchemaRef) -> Result<()> {
-        match self.table().as_ref() {
-            // Created with the rows' schema by the first part.
-            None => Ok(()),
-            Some(t) => Ok(t.check_schema(schema)?),
+        let guard = self.table();
+        // Created with the rows' schema (and `partition_by`) by the first part.
+        let Some(t) = guard.as_ref() else {
+            return Ok(());
+        };
+        if !self.partition_by.is_empty() {
+            // Partitions asked for must be the table's: written otherwise, they would be
+            // silently ignored.
+            let have = t.info(None)?.partition_by;
+            let want: Vec<String> = self
+                .partition_by
+                .iter()
+                .map(|c| format!("identity({c})"))
+                .collect();
+            if have != want {
+                bail!(
+                    "{}: the table is partitioned by {}, not by {}",
+                    t.name(),
+                    match have.is_empty() {
+                        true => "nothing".to_string(),
+                        false => have.join(", "),
+                    },
+                    want.join(", ")
+                );
+            }
         }
+        Ok(t.check_schema(schema)?)
     }
 
     fn progress(&self, app: &str, _indices: &[usize]) -> Result<Progress> {
