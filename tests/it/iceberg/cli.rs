@@ -206,7 +206,24 @@ fn disco_run_creates_appends_and_overwrites_a_table_pyiceberg_and_polars_read() 
         created.contains("rows: 6") && created.contains("partitioned by: identity(region)\n"),
         "{created}"
     );
-    run_into("file://b/*.ndjson", &[]);
+    // Partitions asked of an existing table must be its own.
+    let (o, _, stderr) = run(disco_in(d).args([
+        "run",
+        "--input",
+        "file://b/*.ndjson",
+        "--output",
+        "events",
+        "--partition-by",
+        "name",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "lake_catalog:db.events: the table is partitioned by identity(region), not by identity(name)"
+        ),
+        "{stderr}"
+    );
+    run_into("file://b/*.ndjson", &["--partition-by", "region"]);
     let appended: Vec<i64> = (0..6).chain(100..104).collect();
     assert_eq!(pyiceberg_ids(&py, d, "events"), appended);
     assert_eq!(ids_of(&read(d, "events")), appended);
