@@ -356,6 +356,28 @@ fn a_killed_run_into_iceberg_commits_nothing_partial_and_a_rerun_has_every_row_o
     ok(disco_in(d).args(args));
     let want: Vec<i64> = (0..200).chain(1000..2000).collect();
     assert_eq!(pyiceberg_ids(&py, d, "events"), want);
+
+    // An overwrite killed after its first parts: they replaced every row, and its rerun
+    // appends the rest (it does not erase what its first run committed).
+    let args = [
+        "run",
+        "--input",
+        "file://in/*.ndjson",
+        "--output",
+        "events",
+        "--overwrite",
+        "--job",
+        "replace",
+        "--quiet",
+    ];
+    let (o, _, stderr) = run(disco_in(d).args(args).env("DISCO_CRASH_AT_PART", "3"));
+    assert!(!o.status.success(), "{stderr}");
+    assert_eq!(whole_parts(&py, d, 25), BTreeSet::from([0, 1, 2]));
+    ok(disco_in(d).args(args));
+    assert_eq!(
+        pyiceberg_ids(&py, d, "events"),
+        (0..200).collect::<Vec<_>>()
+    );
 }
 
 /// How many files under `dir` have a name ending in `suffix`.
