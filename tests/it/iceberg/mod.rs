@@ -1,8 +1,8 @@
 //! Iceberg tables against a real SQL catalog on SQLite, through the library API and the
-//! `disco` binary (`cli`): tables written by PyIceberg read by Disco (current and older
-//! snapshots, overwrites, partitions), Disco's tables read by PyIceberg and polars, resuming,
-//! and concurrent appenders. PyIceberg comes from `scripts/setup.sh` (DISCO_PYTHON), as for
-//! the pipeline tests.
+//! `disco` binary (`cli`, `cli_jobs`): tables written by PyIceberg read by Disco (current and
+//! older snapshots, overwrites, partitions), Disco's tables read by PyIceberg and polars,
+//! resuming, and concurrent appenders. PyIceberg comes from `scripts/setup.sh`
+//! (DISCO_PYTHON), as for the pipeline tests.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -19,6 +19,7 @@ use crate::pipeline::python;
 
 mod checks;
 mod cli;
+mod cli_jobs;
 mod interop;
 mod writers;
 
