@@ -184,10 +184,11 @@ pub struct RunCmd {
     /// Output format: parquet, delta, csv, ndjson.
     #[arg(long)]
     format: Option<String>,
-    /// Replace the table's rows instead of appending (Delta).
+    /// Replace the table's rows instead of appending (Delta, Iceberg).
     #[arg(long)]
     overwrite: bool,
-    /// Delta partition column; repeatable.
+    /// Partition column of a Delta or Iceberg table (identity partitions), when the run
+    /// creates it; an existing table's must match. Repeatable.
     #[arg(long = "partition-by", value_name = "COL")]
     partition_by: Vec<String>,
     /// Rows whose columns differ from an existing Delta table's: `strict` (an error) or

@@ -160,26 +160,32 @@ impl IcebergSink {
 impl TableSink for IcebergSink {
     fn check(&self, schema: &SchemaRef) -> Result<()> {
         let guard = self.table();
+        // Created with the rows' schema (and `partition_by`) by the first part.
         let Some(t) = guard.as_ref() else {
             return Ok(());
         };
-        let table = t.schema()?;
-        for f in schema.fields() {
-            if table.field_with_name(f.name()).is_err() {
+        if !self.partition_by.is_empty() {
+            // Partitions asked for must be the table's: written otherwise, they would be
+            // silently ignored.
+            let have = t.info(None)?.partition_by;
+            let want: Vec<String> = self
+                .partition_by
+                .iter()
+                .map(|c| format!("identity({c})"))
+                .collect();
+            if have != want {
                 bail!(
-                    "{}: the rows have a column `{}` the table does not (columns: {})",
+                    "{}: the table is partitioned by {}, not by {}",
                     t.name(),
-                    f.name(),
-                    table
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    match have.is_empty() {
+                        true => "nothing".to_string(),
+                        false => have.join(", "),
+                    },
+                    want.join(", ")
                 );
             }
         }
-        Ok(())
+        Ok(t.check_schema(schema)?)
     }
 
     fn progress(&self, app: &str, _indices: &[usize]) -> Result<Progress> {
@@ -189,7 +195,7 @@ impl TableSink for IcebergSink {
         };
         Ok(Progress {
             last: None,
-            parts: t.progress(app)?.parts,
+            parts: t.job_progress(app)?.parts,
         })
     }
 

@@ -56,18 +56,16 @@ pub enum IcebergError {
     #[error("`{name}`: {message}")]
     NotIceberg { name: String, message: String },
     /// The catalog could not be reached or opened.
-    #[error("Iceberg catalog `{catalog}`: {source}")]
+    #[error("Iceberg catalog `{catalog}`: {}", causes(&**error))]
     Connect {
         catalog: String,
-        #[source]
-        source: Box<iceberg::Error>,
+        error: Box<iceberg::Error>,
     },
     /// The crate failed on this table (metadata, manifests, data files, commit).
-    #[error("Iceberg table `{table}`: {source}")]
+    #[error("Iceberg table `{table}`: {}", causes(&**error))]
     Table {
         table: String,
-        #[source]
-        source: Box<iceberg::Error>,
+        error: Box<iceberg::Error>,
     },
     /// Something the crate (or Disco) does not support on this table.
     #[error("Iceberg table `{table}`: not supported: {message}")]
@@ -84,12 +82,42 @@ pub enum IcebergError {
     #[error("Iceberg table `{table}`: another writer committed first")]
     Conflict { table: String },
     /// The SQL catalog's database, on an overwrite's compare-and-swap.
-    #[error("Iceberg table `{table}`: SQL catalog: {source}")]
+    #[error("Iceberg table `{table}`: SQL catalog: {}", causes(&**error))]
     Sql {
         table: String,
-        #[source]
-        source: Box<sqlx::Error>,
+        error: Box<sqlx::Error>,
     },
+}
+
+/// An error and its causes on one line, each said once. The crate's errors (and sqlx's) put
+/// their source in their own text and return it from `source()` too, so a chain printed by
+/// anyhow (`{:#}`) said the same cause three times; these variants keep the typed error in a
+/// field that is not their `source()`, and their text is the whole chain without repeats.
+fn causes(top: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut next = Some(top);
+    while let Some(e) = next {
+        let mut text = e.to_string();
+        if let Some(i) = e.downcast_ref::<iceberg::Error>() {
+            // `Kind => message, source: ...`: the source comes next in the chain.
+            if let Some(src) = e.source() {
+                if let Some(cut) = text.strip_suffix(&format!(", source: {src}")) {
+                    text = cut.to_string();
+                }
+            }
+            if let Some(cut) = text.strip_prefix(&format!("{} => ", i.kind())) {
+                text = cut.to_string();
+            }
+        }
+        if !text.is_empty() && !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        next = e.source();
+    }
+    out
 }
 
 pub type Result<T, E = IcebergError> = std::result::Result<T, E>;
@@ -150,7 +178,7 @@ fn connect(spec: &CatalogSpec) -> Result<Arc<dyn iceberg::Catalog>> {
     let storage = Arc::new(iceberg::io::LocalFsStorageFactory);
     let err = |source| IcebergError::Connect {
         catalog: spec.name.clone(),
-        source: Box::new(source),
+        error: Box::new(source),
     };
     Ok(match spec.kind {
         CatalogType::Sql => {
@@ -188,7 +216,7 @@ fn parse_ident(spec: &CatalogSpec, ident: &str) -> Result<TableIdent> {
     }
     TableIdent::from_strs(parts).map_err(|source| IcebergError::Table {
         table: ident.to_string(),
-        source: Box::new(source),
+        error: Box::new(source),
     })
 }
 
@@ -215,7 +243,7 @@ impl IcebergTable {
         let name = format!("{}:{ident}", spec.name);
         let tbl = |source| IcebergError::Table {
             table: name.clone(),
-            source: Box::new(source),
+            error: Box::new(source),
         };
         if !block_on(catalog.table_exists(&id)).map_err(tbl)? {
             return Ok(None);
@@ -245,7 +273,7 @@ impl IcebergTable {
         let name = format!("{}:{ident}", spec.name);
         let tbl = |source| IcebergError::Table {
             table: name.clone(),
-            source: Box::new(source),
+            error: Box::new(source),
         };
         let old = bridge::schema_to_58(schema).map_err(|message| IcebergError::Arrow {
             table: name.clone(),
@@ -314,7 +342,7 @@ impl IcebergTable {
     fn err(&self, source: iceberg::Error) -> IcebergError {
         IcebergError::Table {
             table: self.name.clone(),
-            source: Box::new(source),
+            error: Box::new(source),
         }
     }
 

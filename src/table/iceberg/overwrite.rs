@@ -193,7 +193,7 @@ fn chrono_now_ms() -> i64 {
 fn swap(t: &IcebergTable, old: &str, new: &str) -> Result<()> {
     let sql_err = |source| IcebergError::Sql {
         table: t.name.clone(),
-        source: Box::new(source),
+        error: Box::new(source),
     };
     let namespace = t.ident.namespace().join(".");
     let rows = block_on(async {

@@ -115,7 +115,7 @@ impl Iterator for BatchIter {
             }),
             Err(source) => Err(IcebergError::Table {
                 table: format!("{} ({})", self.table, self.path),
-                source: Box::new(source),
+                error: Box::new(source),
             }),
         })
     }

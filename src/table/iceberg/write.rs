@@ -176,14 +176,30 @@ impl IcebergTable {
         Ok(self.progress_now(app))
     }
 
+    /// What job `app` already committed (reloading the table first), counting a part `i`
+    /// committed under the app `{app}@{i}` as the job's: a pipeline commits the parts after
+    /// a failed one that way, so the failed part can still be committed later.
+    pub fn job_progress(&mut self, app: &str) -> Result<IcebergProgress> {
+        self.refresh()?;
+        Ok(self.committed(|a, part| a == app || a == format!("{app}@{part}")))
+    }
+
     fn progress_now(&self, app: &str) -> IcebergProgress {
+        self.committed(|a, _| a == app)
+    }
+
+    /// The parts of the snapshots in the current one's history whose app and part `mine`
+    /// accepts.
+    fn committed(&self, mine: impl Fn(&str, i64) -> bool) -> IcebergProgress {
         let md = self.table.metadata();
         let mut parts = BTreeSet::new();
         let mut next = md.current_snapshot().cloned();
         while let Some(s) = next {
             let summary = &s.summary().additional_properties;
-            if summary.get(APP_KEY).map(String::as_str) == Some(app) {
-                if let Some(p) = summary.get(PART_KEY).and_then(|p| p.parse().ok()) {
+            let app = summary.get(APP_KEY);
+            let part = summary.get(PART_KEY).and_then(|p| p.parse().ok());
+            if let (Some(a), Some(p)) = (app, part) {
+                if mine(a, p) {
                     parts.insert(p);
                 }
             }
@@ -204,7 +220,7 @@ impl IcebergTable {
 }
 
 fn conflict(e: &IcebergError) -> bool {
-    matches!(e, IcebergError::Table { source, .. } if source.kind() == ErrorKind::CatalogCommitConflicts)
+    matches!(e, IcebergError::Table { error, .. } if error.kind() == ErrorKind::CatalogCommitConflicts)
         || matches!(e, IcebergError::Conflict { .. })
 }
 
@@ -250,17 +266,50 @@ impl IcebergWriter {
     }
 
     fn conform(&self, batch: &RecordBatch) -> Result<RecordBatch> {
-        let invalid = |message: String| IcebergError::Invalid {
-            table: self.table.name.clone(),
-            message,
-        };
         let in_schema = batch.schema();
-        for f in in_schema.fields() {
-            if self.schema.field_with_name(f.name()).is_err() {
-                return Err(invalid(format!(
+        self.table.check_fits(&self.schema, &in_schema)?;
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for field in self.schema.fields() {
+            let column = match in_schema.index_of(field.name()) {
+                Ok(i) => batch.column(i).clone(),
+                // Checked above: a column the rows lack is nullable.
+                Err(_) => new_null_array(field.data_type(), batch.num_rows()),
+            };
+            let column = if column.data_type() == field.data_type() {
+                column
+            } else {
+                let opts = CastOptions {
+                    safe: false,
+                    ..Default::default()
+                };
+                cast_with_options(&column, field.data_type(), &opts).map_err(|e| {
+                    self.table
+                        .invalid(format!("column `{}`: {e}", field.name()))
+                })?
+            };
+            columns.push(column);
+        }
+        RecordBatch::try_new(self.schema.clone(), columns)
+            .map_err(|e| self.table.invalid(e.to_string()))
+    }
+}
+
+impl IcebergTable {
+    /// Checks that rows of `rows` can be written into the table: matched by name, every
+    /// column of theirs is one of the table's, a table column they lack is nullable (written
+    /// as null), and each type is the table's or widens to it without loss. Called before a
+    /// job reads anything, and on each batch.
+    pub fn check_schema(&self, rows: &SchemaRef) -> Result<()> {
+        self.check_fits(&self.schema()?, rows)
+    }
+
+    fn check_fits(&self, table: &SchemaRef, rows: &SchemaRef) -> Result<()> {
+        for f in rows.fields() {
+            if table.field_with_name(f.name()).is_err() {
+                return Err(self.invalid(format!(
                     "column `{}` is not in the table (its columns: {})",
                     f.name(),
-                    self.schema
+                    table
                         .fields()
                         .iter()
                         .map(|f| f.name().as_str())
@@ -269,40 +318,32 @@ impl IcebergWriter {
                 )));
             }
         }
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        for field in self.schema.fields() {
-            let column = match in_schema.index_of(field.name()) {
-                Ok(i) => batch.column(i).clone(),
-                Err(_) if field.is_nullable() => {
-                    new_null_array(field.data_type(), batch.num_rows())
+        for field in table.fields() {
+            let Ok(given) = rows.field_with_name(field.name()) else {
+                if field.is_nullable() {
+                    continue;
                 }
-                Err(_) => {
-                    return Err(invalid(format!(
-                        "column `{}` is required by the table and missing",
-                        field.name()
-                    )))
-                }
-            };
-            let from = column.data_type();
-            let to = field.data_type();
-            let column = if from == to {
-                column
-            } else if from.equals_datatype(to) || widens(from, to) {
-                let opts = CastOptions {
-                    safe: false,
-                    ..Default::default()
-                };
-                cast_with_options(&column, to, &opts)
-                    .map_err(|e| invalid(format!("column `{}`: {e}", field.name())))?
-            } else {
-                return Err(invalid(format!(
-                    "column `{}` is {from}, the table's is {to}",
+                return Err(self.invalid(format!(
+                    "column `{}` is required by the table and missing",
                     field.name()
                 )));
             };
-            columns.push(column);
+            let (from, to) = (given.data_type(), field.data_type());
+            if !(from == to || from.equals_datatype(to) || widens(from, to)) {
+                return Err(self.invalid(format!(
+                    "column `{}` is {from}, the table's is {to}",
+                    field.name()
+                )));
+            }
         }
-        RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| invalid(e.to_string()))
+        Ok(())
+    }
+
+    fn invalid(&self, message: String) -> IcebergError {
+        IcebergError::Invalid {
+            table: self.name.clone(),
+            message,
+        }
     }
 }
 

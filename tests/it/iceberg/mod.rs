@@ -1,7 +1,8 @@
-//! Iceberg tables through the library API, against a real SQL catalog on SQLite: tables
-//! written by PyIceberg read by Disco (current and older snapshots, overwrites, partitions),
-//! Disco's tables read by PyIceberg and polars, resuming, and concurrent appenders. PyIceberg
-//! comes from `scripts/setup.sh` (DISCO_PYTHON), as for the pipeline tests.
+//! Iceberg tables against a real SQL catalog on SQLite, through the library API and the
+//! `disco` binary (`cli`, `cli_jobs`): tables written by PyIceberg read by Disco (current and
+//! older snapshots, overwrites, partitions), Disco's tables read by PyIceberg and polars,
+//! resuming, and concurrent appenders. PyIceberg comes from `scripts/setup.sh`
+//! (DISCO_PYTHON), as for the pipeline tests.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,6 +18,8 @@ use serde_json::Value;
 use crate::pipeline::python;
 
 mod checks;
+mod cli;
+mod cli_jobs;
 mod interop;
 mod writers;
 
