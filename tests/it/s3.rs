@@ -247,7 +247,10 @@ fn delta_tables_in_a_bucket_are_written_read_back_and_read_by_deltalake() {
          'AWS_ENDPOINT_URL': 'http://127.0.0.1:{}', 'AWS_ALLOW_HTTP': 'true', \
          'AWS_REGION': 'us-east-1', 'AWS_ACCESS_KEY_ID': 'disco-test', \
          'AWS_SECRET_ACCESS_KEY': '{secret}'}})\n\
-         print(json.dumps(sorted(t.to_pyarrow_table().column('id').to_pylist())))",
+         print(json.dumps(sorted(t.to_pyarrow_table().column('id').to_pylist())))\n\
+         import os, sys\n\
+         sys.stdout.flush()\n\
+         os._exit(0)  # deltalake's threads can abort the interpreter at exit",
         moto.port
     );
     let (out, stdout, stderr) = run(Command::new(python).args(["-c", &script]));
