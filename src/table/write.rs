@@ -351,7 +351,16 @@ impl Output {
             _ => None,
         };
         let enc = match (sink, self.format.file()) {
-            (Some(sink), Some(f)) => Some(f.writer(sink, &schema, &self.opts)?),
+            (Some(sink), Some(f)) => match f.writer(sink, &schema, &self.opts) {
+                Ok(enc) => Some(enc),
+                Err(e) => {
+                    // The temporary file was created: nothing is left behind.
+                    if let Some(d) = discard {
+                        d.run();
+                    }
+                    return Err(e);
+                }
+            },
             (Some(_), None) => bail!("{}: a table is written by its format", self.uri),
             (None, _) => None,
         };
