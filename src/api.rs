@@ -245,10 +245,11 @@ pub fn default_rejects(uri: &str) -> Option<String> {
         return None;
     }
     let t = uri.trim_end_matches('/');
-    for ext in [".parquet", ".csv", ".ndjson", ".jsonl", ".json"] {
-        if let Some(stem) = t.strip_suffix(ext) {
-            let ext = if ext == ".csv" { ".ndjson" } else { ext };
-            return Some(format!("{stem}.rejects{ext}"));
+    if let Some((stem, ext)) = t.rsplit_once('.') {
+        if let Some(f) = crate::table::format::by_extension(ext).filter(|f| f.writes()) {
+            // Beside a flat format, rejects go to NDJSON (their columns may not fit one).
+            let ext = if f.flat() { "ndjson" } else { ext };
+            return Some(format!("{stem}.rejects.{ext}"));
         }
     }
     (!t.is_empty()).then(|| format!("{t}.rejects"))

@@ -366,14 +366,15 @@ impl Checker<'_> {
             let t = t.into_inner();
             let format = match &t.format {
                 None if t.catalog.is_some() => TableFormat::Iceberg,
-                None => guess_format(t.url.as_ref().map_or("", |u| u.get_ref())),
+                None => TableFormat::guess(t.url.as_ref().map_or("", |u| u.get_ref())),
                 Some(f) => TableFormat::parse(f.get_ref()).ok_or_else(|| {
                     self.invalid(
                         self.line(f),
                         format!("{key}.format"),
                         format!(
-                            "unknown format `{}` (use delta, iceberg, parquet, csv or ndjson)",
-                            f.get_ref()
+                            "unknown format `{}` (use {})",
+                            f.get_ref(),
+                            or_list(TableFormat::names())
                         ),
                     )
                 })?,
@@ -819,20 +820,11 @@ impl Checker<'_> {
     }
 }
 
-fn guess_format(url: &str) -> TableFormat {
-    let lower = url.to_ascii_lowercase();
-    let base = [".gz", ".zst", ".zstd", ".bz2", ".xz"]
-        .iter()
-        .find_map(|ext| lower.strip_suffix(ext))
-        .unwrap_or(&lower);
-    if base.ends_with(".csv") {
-        TableFormat::Csv
-    } else if base.ends_with(".ndjson") || base.ends_with(".jsonl") || base.ends_with(".json") {
-        TableFormat::Ndjson
-    } else if base.ends_with(".parquet") {
-        TableFormat::Parquet
-    } else {
-        TableFormat::Delta
+/// `a, b or c`.
+fn or_list(names: Vec<&str>) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
     }
 }
 

@@ -83,30 +83,44 @@ pub enum TableFormat {
     Delta,
     /// An Apache Iceberg table, named by a catalog (`catalog`) and an identifier (`table`).
     Iceberg,
-    Parquet,
-    Csv,
-    Ndjson,
+    /// Files of a format Disco writes (`parquet`, `csv`, `ndjson`: see
+    /// [`crate::table::format::FORMATS`]), by its name.
+    File(&'static str),
 }
 
 impl TableFormat {
+    /// By name (or a file format's alias). Lakehouse formats are known here even when Disco
+    /// is built without them, so a catalog naming one says so when it is used.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "delta" => Self::Delta,
-            "iceberg" => Self::Iceberg,
-            "parquet" => Self::Parquet,
-            "csv" => Self::Csv,
-            "ndjson" | "jsonl" | "json" => Self::Ndjson,
-            _ => return None,
-        })
+        match s {
+            "delta" => Some(Self::Delta),
+            "iceberg" => Some(Self::Iceberg),
+            _ => crate::table::format::named(s)
+                .filter(|f| f.writes())
+                .map(|f| Self::File(f.name())),
+        }
+    }
+
+    /// The format of a table at `url`, by its extension: files of a format Disco writes, and
+    /// otherwise a folder holding a Delta table.
+    pub fn guess(url: &str) -> Self {
+        crate::table::format::by_path(url)
+            .filter(|f| f.writes())
+            .map_or(Self::Delta, |f| Self::File(f.name()))
+    }
+
+    /// Every name `parse` takes (not aliases), for messages.
+    pub fn names() -> Vec<&'static str> {
+        let mut names = vec!["delta", "iceberg"];
+        names.extend(crate::table::format::names(true));
+        names
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Delta => "delta",
             Self::Iceberg => "iceberg",
-            Self::Parquet => "parquet",
-            Self::Csv => "csv",
-            Self::Ndjson => "ndjson",
+            Self::File(name) => name,
         }
     }
 }

@@ -11,6 +11,7 @@ use disco::catalog::Catalog;
 use disco::lsp::{SessionConfig, Supervisor, SupervisorConfig};
 use disco::syntax::detect;
 use disco::syntax::language_by_name;
+use disco::table::put::AtomicPut;
 use disco::table::{files_path, TreeParquetWriter};
 use disco::tree::{
     self, Enricher, FileOutput, Format, LspLevel, Payload, Sink, Summary, TextMode, TreeOptions,
@@ -296,23 +297,23 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
             summary
         }
         (_, Some(path)) => {
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            let file = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            let put = AtomicPut::local(path.clone())
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let discard = put.discard();
             let mut sink = JsonlSink {
-                out: BufWriter::with_capacity(1 << 20, file),
+                out: BufWriter::with_capacity(1 << 20, put),
                 progress: progress.clone(),
             };
             let result = tree::run(&volume, &entries, &opts, jobs, &mut sink)
-                .and_then(|s| sink.out.flush().map(|_| s));
+                .map_err(anyhow::Error::from)
+                .and_then(|s| {
+                    let put = sink.out.into_inner().map_err(|e| e.into_error())?;
+                    put.commit().map(|_| s)
+                });
             match result {
-                Ok(s) => {
-                    std::fs::rename(&tmp, path)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    s
-                }
+                Ok(s) => s,
                 Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
+                    discard.run();
                     return Err(e).context(format!("cannot write {}", path.display()));
                 }
             }

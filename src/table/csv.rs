@@ -8,13 +8,16 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::array::{BooleanBuilder, Float32Builder, Float64Builder, Int32Builder, Int64Builder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::fit;
-use super::read::{ReadBatch, ReadReject};
+use super::format::{Encoder, FileFormat, Files};
+use super::put::Sink;
+use super::read::{Batches, Part, ReadBatch, ReadReject};
+use super::write::WriteOptions;
 
 /// Share of non-empty values that must parse for a column to get a non-text type.
 const MAJORITY: f64 = 0.9;
@@ -258,4 +261,79 @@ pub fn read(
                 .map_err(Into::into),
         )
     })
+}
+
+/// CSV or TSV (the same format with another delimiter).
+pub struct Csv {
+    name: &'static str,
+    delimiter: u8,
+    extensions: &'static [&'static str],
+}
+
+pub static CSV: Csv = Csv {
+    name: "csv",
+    delimiter: b',',
+    extensions: &["csv"],
+};
+
+pub static TSV: Csv = Csv {
+    name: "tsv",
+    delimiter: b'\t',
+    extensions: &["tsv", "tab"],
+};
+
+impl FileFormat for Csv {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        self.extensions
+    }
+
+    fn infer(&self, files: &Files<'_>, path: &str) -> Result<SchemaRef> {
+        infer(files.stream(path)?, self.delimiter, files.opts.infer_rows)
+    }
+
+    fn read(&self, files: &Files<'_>, part: &Part, schema: SchemaRef) -> Result<Batches> {
+        let path = part.files[0].0.clone();
+        Ok(Box::new(read(
+            files.stream(&path)?,
+            path,
+            self.delimiter,
+            schema,
+            (files.batch_rows(), files.opts.batch_bytes),
+        )))
+    }
+
+    // TSV is read only: Disco writes CSV.
+    fn writes(&self) -> bool {
+        self.delimiter == b','
+    }
+
+    fn flat(&self) -> bool {
+        true
+    }
+
+    fn writer(&self, sink: Sink, _: &SchemaRef, _: &WriteOptions) -> Result<Box<dyn Encoder>> {
+        if !self.writes() {
+            bail!("Disco does not write {} files", self.name);
+        }
+        let w = arrow::csv::WriterBuilder::new()
+            .with_header(true)
+            .build(sink);
+        Ok(Box::new(Writer(w)))
+    }
+}
+
+struct Writer(arrow::csv::Writer<Sink>);
+
+impl Encoder for Writer {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        Ok(self.0.write(batch)?)
+    }
+
+    fn finish(self: Box<Self>) -> Result<Sink> {
+        Ok(self.0.into_inner())
+    }
 }

@@ -6,15 +6,24 @@
 //! The tokenizer alone does not know which elements hold raw text (that is the tree builder's
 //! job), so the sink tells it, as the tree builder would: without that, a `<` inside a script
 //! would start a tag and the script's text would leak into the page's.
+//!
+//! The `html` input format ([`Html`]) is one row per page: `path`, `title`, `text`.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
+use arrow::array::{ArrayRef, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
     BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use html5ever::TokenizerResult;
+
+use super::format::{FileFormat, Files};
+use super::read::{Batches, Part};
+use super::text;
 
 /// Elements whose content is not visible text.
 const SKIP: &[&str] = &[
@@ -236,6 +245,44 @@ pub fn extract(html: &str) -> (Option<String>, String) {
         .title
         .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
     (title, text)
+}
+
+/// An HTML page a row: `path`, `title`, `text` (the visible text).
+pub struct Html;
+
+impl FileFormat for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["html", "htm"]
+    }
+
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn infer(&self, _: &Files<'_>, _: &str) -> anyhow::Result<SchemaRef> {
+        Ok(Arc::new(Schema::new(vec![
+            Field::new("path", DataType::Utf8, false),
+            Field::new("title", DataType::Utf8, true),
+            Field::new("text", DataType::Utf8, false),
+        ])))
+    }
+
+    fn read(&self, files: &Files<'_>, part: &Part, schema: SchemaRef) -> anyhow::Result<Batches> {
+        let w = text::whole_files(files, part, |b| {
+            text::decoded(files, b).map(|page| extract(&page))
+        });
+        let (titles, texts): (Vec<_>, Vec<_>) = w.rows.into_iter().unzip();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(w.paths)),
+            Arc::new(StringArray::from(titles)),
+            Arc::new(StringArray::from(texts)),
+        ];
+        text::batch(schema, columns, w.rejects)
+    }
 }
 
 #[cfg(test)]

@@ -3,15 +3,50 @@
 
 use std::sync::Arc;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::read::{ReadBatch, ReadReject};
+use super::format::{FileFormat, Files};
+use super::read::{Batches, Part, ReadBatch, ReadReject};
 use crate::volume::decode::LineDecoder;
 
+/// Text files, one row per line.
+pub struct Lines;
+
+impl FileFormat for Lines {
+    fn name(&self) -> &'static str {
+        "lines"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["txt", "text", "log"]
+    }
+
+    fn infer(&self, _: &Files<'_>, _: &str) -> Result<SchemaRef> {
+        Ok(Arc::new(Schema::new(vec![
+            Field::new("path", DataType::Utf8, false),
+            Field::new("line", DataType::Int64, false),
+            Field::new("text", DataType::Utf8, false),
+        ])))
+    }
+
+    fn read(&self, files: &Files<'_>, part: &Part, schema: SchemaRef) -> Result<Batches> {
+        let path = part.files[0].0.clone();
+        let (decoder, stream) = LineDecoder::open(files.stream(&path)?, files.opts.encoding)
+            .with_context(|| format!("reading {path}"))?;
+        Ok(Box::new(read_lines(
+            stream,
+            decoder,
+            path,
+            schema,
+            files.batch_rows(),
+        )))
+    }
+}
+
 /// One row per line of `input`, each decoded on its own (see [`LineDecoder`]).
-pub(super) fn read_lines(
+fn read_lines(
     input: Box<dyn std::io::Read + Send>,
     decoder: LineDecoder,
     path: String,

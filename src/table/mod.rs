@@ -1,26 +1,31 @@
-//! Tables: readers (Parquet, CSV/TSV, NDJSON, lines, text, blobs, HTML; compressed or not)
-//! and writers (Parquet, CSV, NDJSON, Delta Lake), all on Arrow record batches, plus the
-//! Parquet form of `disco tree`.
+//! Tables: file formats (`format.rs`: Parquet, CSV/TSV, NDJSON, lines, text, blobs, HTML;
+//! compressed or not) and lakehouse tables (`lake.rs`: Delta, Iceberg), all on Arrow record
+//! batches, plus the Parquet form of `disco tree`.
 //!
-//! Architecture invariant: a table file appears whole or not at all: writers write to a
-//! temporary file beside the target and rename it into place (or put it whole), and a Delta
-//! commit is a put-if-absent of the next log entry.
+//! Architecture invariant: a table file appears whole or not at all: every file is written
+//! through `put.rs` (a temporary file beside the target renamed into place, or put whole), and
+//! a lakehouse commit is atomic in its own format.
 
 mod csv;
 pub mod delta;
 mod fit;
+pub mod format;
 mod html;
 #[cfg(feature = "iceberg")]
 pub mod iceberg;
 pub mod lake;
 mod lines;
 mod ndjson;
+mod parquet;
 mod parquet_source;
+pub mod put;
 mod read;
+mod text;
 mod tree_parquet;
 mod write;
 
 pub use delta::SchemaMode;
+pub use format::FileFormat;
 pub use html::extract as html_text;
 pub use lake::{LakeFormat, Progress, TableInfo, TableRef};
 pub use read::{parse_type, Batches, Input, InputFormat, Part, ReadBatch, ReadOptions, ReadReject};

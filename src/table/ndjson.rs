@@ -17,7 +17,10 @@ use arrow::json::reader::{infer_json_schema_from_iterator, ReaderBuilder};
 use serde_json::Value;
 
 use super::fit;
-use super::read::{ReadBatch, ReadReject};
+use super::format::{Encoder, FileFormat, Files};
+use super::put::Sink;
+use super::read::{Batches, Part, ReadBatch, ReadReject};
+use super::write::WriteOptions;
 
 fn kind(v: &Value) -> u8 {
     match v {
@@ -323,4 +326,58 @@ fn decode(
     };
     rejects.sort_by_key(|r| r.line);
     Ok(ReadBatch { batch, rejects })
+}
+
+/// NDJSON (also called JSON Lines; `.json` files are read as one object a line).
+pub struct Ndjson;
+
+impl FileFormat for Ndjson {
+    fn name(&self) -> &'static str {
+        "ndjson"
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["jsonl", "json"]
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["ndjson", "jsonl", "json"]
+    }
+
+    fn infer(&self, files: &Files<'_>, path: &str) -> Result<SchemaRef> {
+        infer(files.stream(path)?, files.opts.infer_rows)
+    }
+
+    fn read(&self, files: &Files<'_>, part: &Part, schema: SchemaRef) -> Result<Batches> {
+        let path = part.files[0].0.clone();
+        Ok(Box::new(read(
+            files.stream(&path)?,
+            path,
+            schema,
+            (files.batch_rows(), files.opts.batch_bytes),
+        )))
+    }
+
+    fn writes(&self) -> bool {
+        true
+    }
+
+    fn writer(&self, sink: Sink, _: &SchemaRef, _: &WriteOptions) -> Result<Box<dyn Encoder>> {
+        Ok(Box::new(Writer(arrow::json::LineDelimitedWriter::new(
+            sink,
+        ))))
+    }
+}
+
+struct Writer(arrow::json::LineDelimitedWriter<Sink>);
+
+impl Encoder for Writer {
+    fn write(&mut self, batch: &arrow::array::RecordBatch) -> Result<()> {
+        Ok(self.0.write(batch)?)
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Sink> {
+        self.0.finish()?;
+        Ok(self.0.into_inner())
+    }
 }

@@ -4,75 +4,66 @@
 
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
-use arrow::array::{ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
+use anyhow::{anyhow, bail, Result};
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use bytes::Bytes;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::format::{self, FileFormat, Files};
 use super::lake::{self, TableRef, TableSource};
-use super::lines::read_lines;
-use super::parquet_source::{conform, ParquetSource};
-use super::{csv, html, ndjson};
-use crate::catalog::{Catalog, TableFormat};
-use crate::volume::decode::LineDecoder;
-use crate::volume::{
-    decode, decompress, strip_codec_extension, Codec, ListOptions, TextEncoding, Volume,
-};
+use super::parquet_source::conform;
+use crate::catalog::Catalog;
+use crate::volume::{Codec, ListOptions, TextEncoding, Volume};
 
-/// Input formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Input formats: a file format (`format::FORMATS`) or a lakehouse table.
+#[derive(Clone, Copy)]
 pub enum InputFormat {
-    Parquet,
-    Csv,
-    Tsv,
-    Ndjson,
-    /// One row per line: `path`, `line`, `text`.
-    Lines,
-    /// One row per file: `path`, `text`.
-    Text,
-    /// One row per file: `path`, `size`, `bytes`.
-    Blob,
-    /// One row per file: `path`, `title`, `text` (the visible text).
-    Html,
+    /// Files of one format (Parquet, CSV, ... : see `format::FORMATS`).
+    File(&'static dyn FileFormat),
     /// A lakehouse table (Delta, Iceberg: see `lake::FORMATS`): its snapshot's data files,
     /// each a part.
     Lake(&'static str),
 }
 
 impl InputFormat {
+    /// By name: a file format, one of its aliases, or a lakehouse format.
     pub fn parse(s: &str) -> Option<InputFormat> {
-        Some(match s {
-            "parquet" => Self::Parquet,
-            "csv" => Self::Csv,
-            "tsv" => Self::Tsv,
-            "ndjson" | "jsonl" | "json" => Self::Ndjson,
-            "lines" => Self::Lines,
-            "text" => Self::Text,
-            "blob" => Self::Blob,
-            "html" => Self::Html,
-            other => return lake::format(other).map(|f| Self::Lake(f.name())),
-        })
+        match format::named(s) {
+            Some(f) => Some(Self::File(f)),
+            None => lake::format(s).map(|f| Self::Lake(f.name())),
+        }
     }
 
     /// By extension (after a compression extension).
     pub fn from_path(path: &str) -> Option<InputFormat> {
-        let p = strip_codec_extension(path);
-        let ext = p.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-        Some(match ext.as_str() {
-            "parquet" | "pq" => Self::Parquet,
-            "csv" => Self::Csv,
-            "tsv" | "tab" => Self::Tsv,
-            "ndjson" | "jsonl" | "json" => Self::Ndjson,
-            "txt" | "text" | "log" => Self::Lines,
-            "html" | "htm" => Self::Html,
-            _ => return None,
-        })
+        format::by_path(path).map(Self::File)
     }
 
-    /// One row per file: small files are grouped into parts.
-    fn per_file(self) -> bool {
-        matches!(self, Self::Text | Self::Blob | Self::Html)
+    /// Its name (`csv`, `delta`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::File(f) => f.name(),
+            Self::Lake(name) => name,
+        }
+    }
+}
+
+impl PartialEq for InputFormat {
+    fn eq(&self, other: &Self) -> bool {
+        matches!(
+            (self, other),
+            (Self::File(_), Self::File(_)) | (Self::Lake(_), Self::Lake(_))
+        ) && self.name() == other.name()
+    }
+}
+
+impl Eq for InputFormat {}
+
+impl std::fmt::Debug for InputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(x) => write!(f, "File({:?})", x.name()),
+            Self::Lake(x) => write!(f, "Lake({x:?})"),
+        }
     }
 }
 
@@ -209,14 +200,11 @@ impl Input {
             target = t.url.clone();
             version = version.or_else(|| t.version.clone());
             if opts.format.is_none() {
-                opts.format = Some(match t.format {
-                    TableFormat::Parquet => InputFormat::Parquet,
-                    TableFormat::Csv => InputFormat::Csv,
-                    TableFormat::Ndjson => InputFormat::Ndjson,
-                    other => InputFormat::parse(other.as_str()).ok_or_else(|| {
-                        anyhow!("{uri}: Disco is built without {} tables", other.as_str())
-                    })?,
-                });
+                let name = t.format.as_str();
+                opts.format = Some(
+                    InputFormat::parse(name)
+                        .ok_or_else(|| anyhow!("{uri}: Disco is built without {name} tables"))?,
+                );
             }
         }
         // A table in an external catalog (Iceberg) has no folder to list.
@@ -290,13 +278,14 @@ impl Input {
             Some(f) => f,
             None => InputFormat::from_path(&files[0].0).ok_or_else(|| {
                 anyhow!(
-                    "{uri}: cannot tell the format of {} from its name; give one \
-                     (parquet, csv, tsv, ndjson, lines, text, blob, html)",
-                    files[0].0
+                    "{uri}: cannot tell the format of {} from its name; give one ({})",
+                    files[0].0,
+                    format::names(false).join(", ")
                 )
             })?,
         };
-        let parts: Vec<Part> = if format.per_file() {
+        let per_file = matches!(format, InputFormat::File(f) if f.per_file());
+        let parts: Vec<Part> = if per_file {
             files
                 .chunks(opts.batch_size.clamp(1, 1024))
                 .enumerate()
@@ -356,65 +345,19 @@ impl Input {
             .ok_or_else(|| anyhow!("{}: a catalog table has no files of its own", self.uri))
     }
 
-    fn bytes(&self, path: &str) -> Result<Vec<u8>> {
-        match self.opts.codec {
-            None => Ok(self.volume()?.read(path, self.opts.max_bytes)?.bytes),
-            Some(c) => {
-                let raw = self.volume()?.read_raw(path, self.opts.max_bytes)?;
-                decompress(c, &raw, self.opts.max_bytes)
-                    .map_err(|e| anyhow!("{path}: {} decompression failed: {e:?}", c.name()))
-            }
-        }
-    }
-
-    /// A Parquet reader: local files are read as needed (row group by row group), other
-    /// files fetched whole.
-    fn parquet(&self, path: &str) -> Result<ParquetRecordBatchReaderBuilder<ParquetSource>> {
-        let plain = self.opts.codec.is_none() && Codec::from_path(path).is_none();
-        let source = match self.volume()?.local_file(path)? {
-            Some(file) if plain => ParquetSource::File(
-                std::fs::File::open(&file).with_context(|| format!("opening {path}"))?,
-            ),
-            _ => ParquetSource::Bytes(Bytes::from(self.bytes(path)?)),
-        };
-        ParquetRecordBatchReaderBuilder::try_new(source)
-            .with_context(|| format!("{path}: not a Parquet file"))
-    }
-
-    fn stream(&self, path: &str) -> Result<Box<dyn std::io::Read + Send>> {
-        Ok(self
-            .volume()?
-            .open_reader(path, self.opts.codec, self.opts.max_bytes)?)
+    /// The input's files, as its format reads them.
+    fn files(&self) -> Result<Files<'_>> {
+        Ok(Files {
+            volume: self.volume()?,
+            opts: &self.opts,
+        })
     }
 
     fn infer(&self) -> Result<SchemaRef> {
         let first = &self.parts[0].files[0].0;
         let schema = match self.format {
-            InputFormat::Parquet => self.parquet(first)?.schema().clone(),
+            InputFormat::File(f) => f.infer(&self.files()?, first)?,
             InputFormat::Lake(f) => bail!("{}: a {f} table is opened by its metadata", self.uri),
-            InputFormat::Csv | InputFormat::Tsv => {
-                csv::infer(self.stream(first)?, self.delimiter(), self.opts.infer_rows)?
-            }
-            InputFormat::Ndjson => ndjson::infer(self.stream(first)?, self.opts.infer_rows)?,
-            InputFormat::Lines => Arc::new(Schema::new(vec![
-                Field::new("path", DataType::Utf8, false),
-                Field::new("line", DataType::Int64, false),
-                Field::new("text", DataType::Utf8, false),
-            ])),
-            InputFormat::Text => Arc::new(Schema::new(vec![
-                Field::new("path", DataType::Utf8, false),
-                Field::new("text", DataType::Utf8, false),
-            ])),
-            InputFormat::Blob => Arc::new(Schema::new(vec![
-                Field::new("path", DataType::Utf8, false),
-                Field::new("size", DataType::Int64, false),
-                Field::new("bytes", DataType::Binary, false),
-            ])),
-            InputFormat::Html => Arc::new(Schema::new(vec![
-                Field::new("path", DataType::Utf8, false),
-                Field::new("title", DataType::Utf8, true),
-                Field::new("text", DataType::Utf8, false),
-            ])),
         };
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         for (name, ty) in &self.opts.schema {
@@ -427,23 +370,11 @@ impl Input {
         Ok(Arc::new(Schema::new(fields)))
     }
 
-    fn delimiter(&self) -> u8 {
-        if self.format == InputFormat::Tsv {
-            b'\t'
-        } else {
-            b','
-        }
-    }
-
     /// Reads one part, batch by batch (in the input's schema), streaming.
     pub fn read_part(&self, part: &Part) -> Result<Batches> {
-        let n = self.opts.batch_size.max(1);
         let schema = self.schema.clone();
-        if self.format.per_file() {
-            return Ok(Box::new(std::iter::once(self.read_files(part))));
-        }
         if let Some(table) = &self.table {
-            let rows = table.read(part, n)?;
+            let rows = table.read(part, self.opts.batch_size.max(1))?;
             return Ok(Box::new(rows.map(move |b| {
                 let b = b?;
                 Ok(ReadBatch {
@@ -452,112 +383,9 @@ impl Input {
                 })
             })));
         }
-        let path = part.files[0].0.clone();
-        Ok(match self.format {
-            InputFormat::Parquet => {
-                let builder = self.parquet(&path)?;
-                let (rows, bytes) = builder
-                    .metadata()
-                    .row_groups()
-                    .iter()
-                    .fold((0i64, 0i64), |(r, b), g| {
-                        (r + g.num_rows(), b + g.total_byte_size())
-                    });
-                let per_row = (bytes / rows.max(1)).max(1) as usize;
-                let n = n.min((self.opts.batch_bytes / per_row).max(16));
-                let reader = builder.with_batch_size(n).build()?;
-                Box::new(reader.map(move |b| {
-                    let b = b.with_context(|| format!("{path}: corrupt Parquet"))?;
-                    Ok(ReadBatch {
-                        batch: conform(b, &schema).with_context(|| path.clone())?,
-                        rejects: Vec::new(),
-                    })
-                }))
-            }
-            InputFormat::Csv | InputFormat::Tsv => Box::new(csv::read(
-                self.stream(&path)?,
-                path,
-                self.delimiter(),
-                schema,
-                (n, self.opts.batch_bytes),
-            )),
-            InputFormat::Ndjson => Box::new(ndjson::read(
-                self.stream(&path)?,
-                path,
-                schema,
-                (n, self.opts.batch_bytes),
-            )),
-            InputFormat::Lines => {
-                let (decoder, stream) = LineDecoder::open(self.stream(&path)?, self.opts.encoding)
-                    .with_context(|| format!("reading {path}"))?;
-                Box::new(read_lines(stream, decoder, path, schema, n))
-            }
-            _ => unreachable!("per-file formats and Delta are read above"),
-        })
-    }
-
-    fn read_files(&self, part: &Part) -> Result<ReadBatch> {
-        let mut rejects = Vec::new();
-        let mut paths = Vec::new();
-        let mut sizes = Vec::new();
-        let mut blobs: Vec<Vec<u8>> = Vec::new();
-        for (path, _) in &part.files {
-            match self.bytes(path) {
-                Ok(b) => {
-                    paths.push(path.clone());
-                    sizes.push(b.len() as i64);
-                    blobs.push(b);
-                }
-                Err(e) => rejects.push(ReadReject {
-                    file: path.clone(),
-                    line: 0,
-                    reason: format!("{e:#}"),
-                    raw: String::new(),
-                }),
-            }
+        match self.format {
+            InputFormat::File(f) => f.read(&self.files()?, part, schema),
+            InputFormat::Lake(f) => bail!("{}: a {f} table is read through its snapshot", self.uri),
         }
-        let mut texts: Vec<String> = Vec::new();
-        let mut titles: Vec<Option<String>> = Vec::new();
-        if self.format != InputFormat::Blob {
-            // The decoder `disco tree` uses: BOMs, UTF-16/32, detected legacy encodings.
-            let mut keep = Vec::new();
-            for (i, b) in std::mem::take(&mut blobs).into_iter().enumerate() {
-                match decode(b, self.opts.encoding) {
-                    Ok(d) if self.format == InputFormat::Html => {
-                        let (title, text) = html::extract(&d.text);
-                        titles.push(title);
-                        texts.push(text);
-                        keep.push(i);
-                    }
-                    Ok(d) => {
-                        texts.push(d.text);
-                        keep.push(i);
-                    }
-                    Err(e) => rejects.push(ReadReject {
-                        file: paths[i].clone(),
-                        line: 0,
-                        reason: e.to_string(),
-                        raw: String::new(),
-                    }),
-                }
-            }
-            paths = keep.iter().map(|&i| paths[i].clone()).collect();
-        }
-        let path_col: ArrayRef = Arc::new(StringArray::from(paths));
-        let columns: Vec<ArrayRef> = match self.format {
-            InputFormat::Blob => vec![
-                path_col,
-                Arc::new(Int64Array::from(sizes)),
-                Arc::new(BinaryArray::from_iter_values(blobs.iter())),
-            ],
-            InputFormat::Html => vec![
-                path_col,
-                Arc::new(StringArray::from(titles)),
-                Arc::new(StringArray::from(texts)),
-            ],
-            _ => vec![path_col, Arc::new(StringArray::from(texts))],
-        };
-        let batch = RecordBatch::try_new(self.schema.clone(), columns)?;
-        Ok(ReadBatch { batch, rejects })
     }
 }

@@ -2,7 +2,6 @@
 //! `<out>.files.parquet` one row per file (so files without nodes — binary, too large,
 //! unsupported — are accounted for too).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,6 +15,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
+use super::put::AtomicPut;
 use crate::tree::{FileRows, NodeRow};
 
 /// Rows buffered before a record batch is written.
@@ -77,25 +77,26 @@ pub fn file_schema() -> SchemaRef {
 }
 
 struct Target {
-    path: PathBuf,
-    tmp: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<AtomicPut>,
+}
+
+/// An error of the atomic put, as Parquet's (the writer's errors are).
+fn put_error(e: anyhow::Error) -> ParquetError {
+    ParquetError::External(e.into())
 }
 
 impl Target {
     fn create(path: PathBuf, schema: SchemaRef) -> Result<Target, ParquetError> {
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .build();
-        let writer = ArrowWriter::try_new(File::create(&tmp)?, schema, Some(props))?;
-        Ok(Target { path, tmp, writer })
+        let put = AtomicPut::local(path).map_err(put_error)?;
+        let writer = ArrowWriter::try_new(put, schema, Some(props))?;
+        Ok(Target { writer })
     }
 
     fn finish(self) -> Result<(), ParquetError> {
-        self.writer.close()?;
-        std::fs::rename(&self.tmp, &self.path)?;
-        Ok(())
+        self.writer.into_inner()?.commit().map_err(put_error)
     }
 }
 

@@ -1,42 +1,35 @@
-//! Writing tables: Parquet (zstd), CSV, NDJSON (also to stdout) and lakehouse tables (Delta,
-//! Iceberg: `lake.rs`). Every write
-//! is atomic: a single file is written beside its target and renamed (or put whole); a
-//! directory of parts gets one file per input part, each appearing whole; a Delta table gets
-//! one commit per input part.
-
-use std::io::Write;
-use std::path::PathBuf;
+//! Writing tables: files of a format that writes (`format.rs`: Parquet, CSV, NDJSON; also to
+//! stdout) and lakehouse tables (Delta, Iceberg: `lake.rs`). Every write is atomic: a single
+//! file appears whole through [`AtomicPut`]; a directory of parts gets one file per input
+//! part, each appearing whole; a lakehouse table gets one commit per input part.
 
 use anyhow::{anyhow, bail, Context, Result};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, SchemaRef};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use super::delta::SchemaMode;
+use super::format::{self, Encoder, FileFormat};
 use super::lake::{self, PartCommit, PartSink, Progress, TableRef, TableSink};
+use super::put::{AtomicPut, Discard, Sink};
 use crate::catalog::{Catalog, TableFormat};
 use crate::volume::{ListOptions, Volume};
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Output formats: a file format Disco writes (`format::FORMATS`) or a lakehouse table.
+#[derive(Clone, Copy)]
 pub enum OutputFormat {
-    Parquet,
-    Csv,
-    Ndjson,
+    /// Files of one format (Parquet, CSV, NDJSON).
+    File(&'static dyn FileFormat),
     /// A lakehouse table (`lake::FORMATS`: delta, iceberg).
     Lake(&'static str),
 }
 
 impl OutputFormat {
     pub fn parse(s: &str) -> Option<OutputFormat> {
-        Some(match s {
-            "parquet" => Self::Parquet,
-            "csv" => Self::Csv,
-            "ndjson" | "jsonl" | "json" => Self::Ndjson,
-            other => return lake::format(other).map(|f| Self::Lake(f.name())),
-        })
+        match format::named(s) {
+            Some(f) if f.writes() => Some(Self::File(f)),
+            Some(_) => None,
+            None => lake::format(s).map(|f| Self::Lake(f.name())),
+        }
     }
 
     fn from_table(f: TableFormat) -> Result<OutputFormat> {
@@ -44,21 +37,47 @@ impl OutputFormat {
             .ok_or_else(|| anyhow!("Disco is built without {} tables", f.as_str()))
     }
 
+    /// By the file's extension (a compressed name is not a file Disco writes).
     fn from_ext(path: &str) -> Option<OutputFormat> {
-        let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "parquet" | "pq" => Self::Parquet,
-            "csv" => Self::Csv,
-            "ndjson" | "jsonl" | "json" => Self::Ndjson,
-            _ => return None,
-        })
+        let (_, ext) = path.rsplit_once('.')?;
+        format::by_extension(ext)
+            .filter(|f| f.writes())
+            .map(Self::File)
     }
 
-    fn ext(self) -> &'static str {
+    /// Its name (`parquet`, `delta`...).
+    pub fn name(self) -> &'static str {
         match self {
-            Self::Parquet | Self::Lake(_) => "parquet",
-            Self::Csv => "csv",
-            Self::Ndjson => "ndjson",
+            Self::File(f) => f.name(),
+            Self::Lake(name) => name,
+        }
+    }
+
+    /// The file format, unless a lakehouse table.
+    fn file(self) -> Option<&'static dyn FileFormat> {
+        match self {
+            Self::File(f) => Some(f),
+            Self::Lake(_) => None,
+        }
+    }
+}
+
+impl PartialEq for OutputFormat {
+    fn eq(&self, other: &Self) -> bool {
+        matches!(
+            (self, other),
+            (Self::File(_), Self::File(_)) | (Self::Lake(_), Self::Lake(_))
+        ) && self.name() == other.name()
+    }
+}
+
+impl Eq for OutputFormat {}
+
+impl std::fmt::Debug for OutputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(x) => write!(f, "File({:?})", x.name()),
+            Self::Lake(x) => write!(f, "Lake({x:?})"),
         }
     }
 }
@@ -112,9 +131,12 @@ impl Output {
     /// or a lakehouse table with format `delta` or `iceberg`.
     pub fn open(catalog: &Catalog, uri: &str, mut opts: WriteOptions) -> Result<Output> {
         if uri == "-" {
-            let format = opts.format.unwrap_or(OutputFormat::Ndjson);
-            if matches!(format, OutputFormat::Lake(_) | OutputFormat::Parquet) {
-                bail!("stdout takes csv or ndjson, not {format:?}");
+            let format = match opts.format {
+                Some(f) => f,
+                None => OutputFormat::parse("ndjson").expect("a registered format"),
+            };
+            if !format.file().is_some_and(|f| f.streams()) {
+                bail!("stdout takes csv or ndjson, not {}", format.name());
             }
             return Ok(Output {
                 table: None,
@@ -180,7 +202,10 @@ impl Output {
         let volume = Volume::open(&loc.volume)?;
         let base = join(&loc.path, &leaf);
         let ext_format = OutputFormat::from_ext(&leaf);
-        let format = opts.format.or(ext_format).unwrap_or(OutputFormat::Parquet);
+        let format = match opts.format.or(ext_format) {
+            Some(f) => f,
+            None => OutputFormat::parse("parquet").expect("a registered format"),
+        };
         let layout = if matches!(format, OutputFormat::Lake(_)) {
             Layout::Table
         } else if ext_format.is_some() {
@@ -226,7 +251,7 @@ impl Output {
                 .map_err(|_| anyhow!("{}: no partition column `{p}` in the output", self.uri))?;
         }
         match self.format {
-            OutputFormat::Csv => {
+            OutputFormat::File(format) if format.flat() => {
                 for f in schema.fields() {
                     if matches!(
                         f.data_type(),
@@ -237,8 +262,9 @@ impl Output {
                             | DataType::Map(_, _)
                     ) {
                         bail!(
-                            "{}: CSV cannot hold column `{}` ({}); write parquet, delta or ndjson, or drop it with `select`",
+                            "{}: {} cannot hold column `{}` ({}); write parquet, delta or ndjson, or drop it with `select`",
                             self.uri,
+                            format.name().to_ascii_uppercase(),
                             f.name(),
                             f.data_type()
                         );
@@ -248,7 +274,7 @@ impl Output {
             OutputFormat::Lake(_) => {
                 self.table.as_ref().expect("a table layout").check(schema)?;
             }
-            _ => {}
+            OutputFormat::File(_) => {}
         }
         Ok(())
     }
@@ -263,10 +289,15 @@ impl Output {
     }
 
     fn part_file(&self, index: usize) -> String {
-        join(
-            &self.base,
-            &format!("part-{index:06}.{}", self.format.ext()),
-        )
+        join(&self.base, &format!("part-{index:06}.{}", self.ext()))
+    }
+
+    /// The extension of the files written: the format's first.
+    fn ext(&self) -> &'static str {
+        self.format
+            .file()
+            .and_then(|f| f.extensions().first().copied())
+            .unwrap_or("parquet")
     }
 
     /// Is input part `index` already written (a directory of parts)? Tables answer with
@@ -310,52 +341,36 @@ impl Output {
                 },
             },
         };
-        let mut tmp = None;
-        let enc = match &target {
+        let sink = match &target {
             Target::Table { .. } => None,
-            Target::Stdout => Some(Enc::new(
-                self.format,
-                Sink::Stdout(std::io::BufWriter::new(std::io::stdout())),
-                &schema,
-                &self.opts,
-            )?),
-            Target::Path(p) => {
-                let sink = self.sink_for(p)?;
-                if let Sink::File(_, t, _) = &sink {
-                    tmp = Some(t.clone());
+            Target::Stdout => Some(Sink::Stdout(std::io::BufWriter::new(std::io::stdout()))),
+            Target::Path(p) => Some(Sink::Put(AtomicPut::create(self.volume(), p)?)),
+        };
+        let discard = match &sink {
+            Some(Sink::Put(p)) => Some(p.discard()),
+            _ => None,
+        };
+        let enc = match (sink, self.format.file()) {
+            (Some(sink), Some(f)) => match f.writer(sink, &schema, &self.opts) {
+                Ok(enc) => Some(enc),
+                Err(e) => {
+                    // The temporary file was created: nothing is left behind.
+                    if let Some(d) = discard {
+                        d.run();
+                    }
+                    return Err(e);
                 }
-                Some(Enc::new(self.format, sink, &schema, &self.opts)?)
-            }
+            },
+            (Some(_), None) => bail!("{}: a table is written by its format", self.uri),
+            (None, _) => None,
         };
         Ok(PartWriter {
             index,
-            out: self,
             target,
             enc,
-            tmp,
+            discard,
             rows: 0,
         })
-    }
-
-    fn sink_for(&self, path: &str) -> Result<Sink> {
-        match self.volume().local_root() {
-            Some(root) => {
-                let full = root.join(path);
-                if let Some(parent) = full.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                // Hidden (readers of directories skip dot files) until renamed.
-                let name = full
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let tmp = full.with_file_name(format!(".{name}.disco-tmp-{}", std::process::id()));
-                let file = std::fs::File::create(&tmp)
-                    .with_context(|| format!("creating {}", tmp.display()))?;
-                Ok(Sink::File(std::io::BufWriter::new(file), tmp, full))
-            }
-            None => Ok(Sink::Memory(Vec::new(), path.to_string())),
-        }
     }
 }
 
@@ -368,103 +383,13 @@ enum Target<'a> {
     },
 }
 
-enum Sink {
-    Stdout(std::io::BufWriter<std::io::Stdout>),
-    File(std::io::BufWriter<std::fs::File>, PathBuf, PathBuf),
-    Memory(Vec<u8>, String),
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Sink::Stdout(w) => w.write(buf),
-            Sink::File(w, _, _) => w.write(buf),
-            Sink::Memory(v, _) => v.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Sink::Stdout(w) => w.flush(),
-            Sink::File(w, _, _) => w.flush(),
-            Sink::Memory(_, _) => Ok(()),
-        }
-    }
-}
-
-enum Enc {
-    /// The writer, and the bytes of Arrow data given to its open row group.
-    Parquet(Box<ArrowWriter<Sink>>, usize),
-    Csv(Box<arrow::csv::Writer<Sink>>),
-    Ndjson(Box<arrow::json::LineDelimitedWriter<Sink>>),
-}
-
-impl Enc {
-    fn new(
-        format: OutputFormat,
-        sink: Sink,
-        schema: &SchemaRef,
-        opts: &WriteOptions,
-    ) -> Result<Enc> {
-        Ok(match format {
-            OutputFormat::Parquet | OutputFormat::Lake(_) => {
-                let props = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-                    .set_max_row_group_row_count(Some(opts.row_group_size.max(1)))
-                    .build();
-                Enc::Parquet(
-                    Box::new(ArrowWriter::try_new(sink, schema.clone(), Some(props))?),
-                    0,
-                )
-            }
-            OutputFormat::Csv => Enc::Csv(Box::new(
-                arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(sink),
-            )),
-            OutputFormat::Ndjson => {
-                Enc::Ndjson(Box::new(arrow::json::LineDelimitedWriter::new(sink)))
-            }
-        })
-    }
-
-    fn write(&mut self, b: &RecordBatch) -> Result<()> {
-        match self {
-            Enc::Parquet(w, open) => {
-                w.write(b)?;
-                // Bounded memory: a row group is closed after 8 MiB of Arrow data (its
-                // encoders hold about that much until it closes), or 16 MiB encoded.
-                *open += b.get_array_memory_size();
-                if *open > 8 << 20 || w.in_progress_size() > 16 << 20 {
-                    w.flush()?;
-                    *open = 0;
-                }
-            }
-            Enc::Csv(w) => w.write(b)?,
-            Enc::Ndjson(w) => w.write(b)?,
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Sink> {
-        Ok(match self {
-            Enc::Parquet(w, _) => w.into_inner()?,
-            Enc::Csv(w) => w.into_inner(),
-            Enc::Ndjson(mut w) => {
-                w.finish()?;
-                w.into_inner()
-            }
-        })
-    }
-}
-
 /// Writes the rows of one part (or of everything) and makes them appear at once.
 pub struct PartWriter<'a> {
     index: usize,
-    out: &'a Output,
     target: Target<'a>,
-    enc: Option<Enc>,
-    /// The hidden temporary file a local single file or part file is written to.
-    tmp: Option<PathBuf>,
+    enc: Option<Box<dyn Encoder>>,
+    /// Removes the file being written when the part fails.
+    discard: Option<Discard>,
     rows: u64,
 }
 
@@ -483,19 +408,12 @@ impl PartWriter<'_> {
     /// Makes the rows visible: rename, put, or a table commit. `Ok(false)` when a table
     /// commit found the part already committed (by an earlier run).
     pub fn commit(self) -> Result<bool> {
-        let volume = self.out.volume.as_ref();
         if let Some(enc) = self.enc {
-            match enc.finish()? {
-                Sink::Stdout(mut w) => w.flush()?,
-                Sink::File(mut w, tmp, full) => {
-                    w.flush()?;
-                    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                    crate::pipeline::crash_point(self.index);
-                    std::fs::rename(&tmp, &full)
-                        .with_context(|| format!("renaming into {}", full.display()))?;
-                }
-                Sink::Memory(bytes, path) => volume.expect("a volume").put(&path, bytes)?,
+            let sink = enc.finish()?;
+            if matches!(sink, Sink::Put(_)) {
+                crate::pipeline::crash_point(self.index);
             }
+            sink.commit()?;
             return Ok(true);
         }
         let Target::Table { part, commit } = self.target else {
@@ -504,17 +422,15 @@ impl PartWriter<'_> {
         part.commit(&commit)
     }
 
-    /// Drops what was written: the temporary file is removed, a Delta commit never made
-    /// (its data files are still in memory). Nothing of it was ever visible.
+    /// Drops what was written: the temporary file is removed, a table commit never made.
+    /// Nothing of it was ever visible.
     pub fn abort(self) {
-        let tmp = self.tmp.clone();
         if let Target::Table { part, .. } = self.target {
             part.abort();
         }
-        if let Some(t) = tmp {
-            if let Err(e) = std::fs::remove_file(&t) {
-                tracing::warn!("could not remove {}: {e}", t.display());
-            }
+        drop(self.enc);
+        if let Some(d) = self.discard {
+            d.run();
         }
     }
 

@@ -484,7 +484,7 @@ fn lines_batches_are_bounded_when_every_line_is_rejected() {
     bytes.extend(bad);
     std::fs::write(dir.path().join("bad.txt"), bytes).unwrap();
     let opts = ReadOptions {
-        format: Some(disco::table::InputFormat::Lines),
+        format: Some(disco::table::InputFormat::parse("lines").unwrap()),
         batch_size: 100,
         ..Default::default()
     };

@@ -135,7 +135,7 @@ proptest! {
             }
             Damage::Limit(pct) => max_bytes = data.len() as u64 * u64::from(*pct) / 100,
         }
-        let (format, base) = if csv { (InputFormat::Csv, "t.csv") } else { (InputFormat::Ndjson, "t.ndjson") };
+        let (format, base) = if csv { (InputFormat::parse("csv").unwrap(), "t.csv") } else { (InputFormat::parse("ndjson").unwrap(), "t.ndjson") };
         let name = if ext.is_empty() { base.to_string() } else { format!("{base}.{ext}") };
         match read(name, stream, format, max_bytes) {
             Ok((rows, 0, _)) => prop_assert_eq!(rows, n, "rows lost without an error or a reject"),
@@ -152,6 +152,12 @@ proptest! {
 #[test]
 fn csv_over_max_bytes_fails_the_part_not_a_silent_cut() {
     let data = table(true, 1000);
-    let err = read("t.csv".into(), data, InputFormat::Csv, 5000).unwrap_err();
+    let err = read(
+        "t.csv".into(),
+        data,
+        InputFormat::parse("csv").unwrap(),
+        5000,
+    )
+    .unwrap_err();
     assert!(err.contains("read limit"), "{err}");
 }

@@ -132,7 +132,7 @@ proptest! {
                 std::fs::write(dir.path().join(format!("{i}.html")), f).expect("write");
             }
             let opts = ReadOptions {
-                format: Some(InputFormat::Html),
+                format: Some(InputFormat::parse("html").unwrap()),
                 batch_size,
                 ..ReadOptions::default()
             };

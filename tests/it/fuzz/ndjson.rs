@@ -93,7 +93,8 @@ fn ndjson_records(bytes: &[u8]) -> Vec<u64> {
 
 fn check_ndjson(bytes: Vec<u8>, k: Knobs) -> Result<(), TestCaseError> {
     let lines = ndjson_records(&bytes);
-    let out = read_file("n.ndjson", bytes, InputFormat::Ndjson, k).map_err(TestCaseError::fail)?;
+    let out = read_file("n.ndjson", bytes, InputFormat::parse("ndjson").unwrap(), k)
+        .map_err(TestCaseError::fail)?;
     assert_reasons(&out.rejects);
     prop_assert_eq!(
         out.rows + out.rejects.len(),
