@@ -52,7 +52,10 @@ pub struct DeltaPart<'t> {
     partition_by: Vec<String>,
     mode: SchemaMode,
     row_group_size: usize,
-    files: BTreeMap<Vec<Option<String>>, DataFile>,
+    /// Data files being written, by partition values and lane.
+    files: BTreeMap<(Vec<Option<String>>, usize), Lane>,
+    /// The next lane of each partition (batches go round the lanes).
+    turns: BTreeMap<Vec<Option<String>>, usize>,
     /// The table's schema the rows are cast to (after a merge, a superset of theirs).
     table_schema: SchemaRef,
 }
@@ -101,6 +104,7 @@ impl DeltaTable {
             mode,
             row_group_size,
             files: BTreeMap::new(),
+            turns: BTreeMap::new(),
             table_schema,
         })
     }
@@ -219,7 +223,7 @@ impl DeltaPart<'_> {
         };
         let batch = to_delta(batch, &self.table_schema).map_err(|e| other(e.to_string()))?;
         if self.partition_by.is_empty() {
-            return self.file(Vec::new(), HashMap::new())?.write(&batch, &other);
+            return self.send(Vec::new(), HashMap::new(), batch);
         }
         let idx: Vec<usize> = self
             .partition_by
@@ -246,22 +250,39 @@ impl DeltaPart<'_> {
                     .map_err(|m| other(format!("`{p}`: {m}")))?;
                 values.insert(p.clone(), v);
             }
-            self.file(key, values)?.write(&sub, &other)?;
+            self.send(key, values, sub)?;
         }
         Ok(())
     }
 
-    /// The data file of one partition, opened on first use.
-    fn file(
+    /// Sends rows to a data file of their partition: batches go round the lanes, each a file
+    /// encoded on its own thread, so one part's encoding (most of a copy's time) uses the
+    /// machine's cores. A lane is opened on first use: a small part makes one file.
+    fn send(
         &mut self,
         key: Vec<Option<String>>,
         values: HashMap<String, Scalar>,
-    ) -> Result<&mut DataFile> {
-        if !self.files.contains_key(&key) {
+        batch: RecordBatch,
+    ) -> Result<()> {
+        let turn = self.turns.entry(key.clone()).or_insert(0);
+        let lane = *turn % lanes();
+        *turn += 1;
+        let at = (key, lane);
+        if !self.files.contains_key(&at) {
             let f = DataFile::open(self, values)?;
-            self.files.insert(key.clone(), f);
+            let lane = Lane::start(f, self.table.name.clone())?;
+            self.files.insert(at.clone(), lane);
         }
-        Ok(self.files.get_mut(&key).expect("inserted above"))
+        if self.files[&at].send(batch).is_err() {
+            // The lane stopped on an error: that error is the part's.
+            let lane = self.files.remove(&at).expect("present above");
+            lane.finish()?;
+            return Err(DeltaError::Other {
+                table: self.table.name.clone(),
+                message: "a data file writer stopped".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Makes the rows visible in one commit. `Ok(false)`: `app` had already committed this
@@ -274,8 +295,8 @@ impl DeltaPart<'_> {
         };
         // The files go up first; until the commit names them they are not part of the table.
         let mut adds: Vec<RecordBatch> = Vec::new();
-        for (_, f) in std::mem::take(&mut self.files) {
-            adds.push(f.finish(table, &other)?);
+        for (_, lane) in std::mem::take(&mut self.files) {
+            adds.push(lane.finish()?.finish(table, &other)?);
         }
         crate::pipeline::crash_point(c.index as usize);
         for attempt in 0..MAX_ATTEMPTS {
@@ -383,6 +404,61 @@ impl DeltaPart<'_> {
 
     /// Drops what was written: the data files were never referenced by a commit.
     pub fn abort(self) {}
+}
+
+/// How many data files of one partition a part writes at once: one per core, at most four.
+fn lanes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// A data file encoded on its own thread, fed through a short channel.
+struct Lane {
+    tx: std::sync::mpsc::SyncSender<RecordBatch>,
+    handle: std::thread::JoinHandle<Result<DataFile>>,
+    table: String,
+}
+
+impl Lane {
+    fn start(mut file: DataFile, table: String) -> Result<Lane> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let name = table.clone();
+        let table_name = table.clone();
+        let handle = std::thread::Builder::new()
+            .name("disco-delta-file".into())
+            .spawn(move || {
+                let other = |message: String| DeltaError::Other {
+                    table: name.clone(),
+                    message,
+                };
+                for batch in rx {
+                    file.write(&batch, &other)?;
+                }
+                Ok(file)
+            })
+            .map_err(|e| DeltaError::Other {
+                table,
+                message: format!("starting a data file writer: {e}"),
+            })?;
+        Ok(Lane {
+            tx,
+            handle,
+            table: table_name,
+        })
+    }
+
+    fn send(&self, batch: RecordBatch) -> std::result::Result<(), RecordBatch> {
+        self.tx.send(batch).map_err(|e| e.0)
+    }
+
+    /// Waits for the lane's rows to be encoded; its error (or panic) if it had one.
+    fn finish(self) -> Result<DataFile> {
+        let Lane { tx, handle, table } = self;
+        drop(tx);
+        handle.join().map_err(|p| DeltaError::Other {
+            table,
+            message: format!("a data file writer panicked: {}", crate::panic_message(&*p)),
+        })?
+    }
 }
 
 impl DataFile {
