@@ -6,10 +6,9 @@ use std::fmt;
 use std::path::Path;
 
 use super::error::CatalogError;
-use super::interp::interpolate;
 use super::load::catalog_dir;
 use super::model::{Catalog, CatalogDef, CatalogType};
-use super::resolve::{file_url, redact_url, split_scheme};
+use super::resolve::{expand_env, file_url, redact_url, split_scheme};
 
 /// A table catalog ready to connect to. `Debug` hides property values and URL credentials.
 #[derive(Clone)]
@@ -60,22 +59,7 @@ impl Catalog {
     /// Expands and resolves a catalog entry (reads the environment, never the catalog).
     pub fn catalog_spec(&self, def: &CatalogDef) -> Result<CatalogSpec, CatalogError> {
         let path = self.path.clone().unwrap_or_default();
-        let expand = |s: &str, key: String| {
-            interpolate(s, |v| std::env::var(v).ok()).map_err(|var| match var {
-                Some(var) => CatalogError::MissingEnv {
-                    path: path.clone(),
-                    line: def.line,
-                    key,
-                    var,
-                },
-                None => CatalogError::Invalid {
-                    path: path.clone(),
-                    line: def.line,
-                    key,
-                    message: "malformed `${...}`".into(),
-                },
-            })
-        };
+        let expand = |s: &str, key: String| expand_env(&path, def.line, s, key);
         let dir = catalog_dir(self);
         let key = |k: &str| format!("catalogs.{}.{k}", def.name);
         let raw = expand(&def.uri, key("uri"))?;

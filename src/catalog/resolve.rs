@@ -134,22 +134,7 @@ impl Catalog {
     /// The spec of a catalog volume: URL made absolute and `${VAR}`s expanded.
     pub fn volume_spec(&self, def: &VolumeDef) -> Result<VolumeSpec, CatalogError> {
         let path = self.path.clone().unwrap_or_default();
-        let expand = |s: &str, key: String| {
-            interpolate(s, |v| std::env::var(v).ok()).map_err(|var| match var {
-                Some(var) => CatalogError::MissingEnv {
-                    path: path.clone(),
-                    line: def.line,
-                    key,
-                    var,
-                },
-                None => CatalogError::Invalid {
-                    path: path.clone(),
-                    line: def.line,
-                    key,
-                    message: "malformed `${...}`".into(),
-                },
-            })
-        };
+        let expand = |s: &str, key: String| expand_env(&path, def.line, s, key);
         let raw = expand(&def.url, format!("volumes.{}.url", def.name))?;
         let url = match split_scheme(&raw) {
             Some(("file", p)) => file_url(&catalog_dir(self).join(p)),
@@ -177,6 +162,30 @@ impl Catalog {
             exclude: def.exclude.clone(),
         })
     }
+}
+
+/// A catalog value with its `${VAR}`s expanded from the environment, or an error naming the
+/// catalog file, line and key.
+pub(crate) fn expand_env(
+    path: &Path,
+    line: usize,
+    s: &str,
+    key: String,
+) -> Result<String, CatalogError> {
+    interpolate(s, |v| std::env::var(v).ok()).map_err(|var| match var {
+        Some(var) => CatalogError::MissingEnv {
+            path: path.to_path_buf(),
+            line,
+            key,
+            var,
+        },
+        None => CatalogError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            key,
+            message: "malformed `${...}`".into(),
+        },
+    })
 }
 
 pub(crate) fn file_url(dir: &Path) -> String {
