@@ -18,7 +18,9 @@ use delta_kernel::expressions::Scalar;
 use delta_kernel::schema::{StructField, StructType};
 use delta_kernel::transaction::create_table::create_table;
 use delta_kernel::transaction::data_layout::DataLayout;
-use delta_kernel::transaction::{BoundWriteContext, CommitResult, UpdateTableOperation};
+use delta_kernel::transaction::{
+    BoundWriteContext, CommitResult, UpdateTableOperation, WriteState,
+};
 use delta_kernel::{FileMeta, SnapshotRef};
 use delta_kernel_default_engine::parquet::DataFileMetadata;
 use delta_kernel_default_engine::stats::FileStatsAccumulator;
@@ -47,6 +49,8 @@ pub enum SchemaMode {
 /// One part's rows on their way into the table.
 pub struct DeltaPart<'t> {
     table: &'t DeltaTable,
+    /// What each data file is opened with (see `DeltaTable::write_state`).
+    write_state: Arc<WriteState>,
     /// The rows' schema (Delta types), partition columns included.
     schema: SchemaRef,
     partition_by: Vec<String>,
@@ -97,8 +101,10 @@ impl DeltaTable {
                 .to_vec(),
             None => partition_by.to_vec(),
         };
+        let write_state = self.write_state(snapshot, schema, &table_schema, &partition_by, mode)?;
         Ok(DeltaPart {
             table: self,
+            write_state,
             schema: schema.clone(),
             partition_by,
             mode,
@@ -107,6 +113,49 @@ impl DeltaTable {
             turns: BTreeMap::new(),
             table_schema,
         })
+    }
+
+    /// The write state every data file of a part is opened with (partition directories,
+    /// physical schema under column mapping, statistics columns), from a throwaway transaction
+    /// on the current (or a to-be-created) table: built once per part, not per file.
+    fn write_state(
+        &self,
+        snapshot: Option<SnapshotRef>,
+        schema: &SchemaRef,
+        table_schema: &SchemaRef,
+        partition_by: &[String],
+        mode: SchemaMode,
+    ) -> Result<Arc<WriteState>> {
+        let committer = Box::new(FileSystemCommitter::new());
+        match snapshot {
+            Some(s) => {
+                let (_, added) = self.check(&s, schema, &[], mode)?;
+                let mut b = s.update_table(UpdateTableOperation::Write, ENGINE_INFO, true);
+                for f in added {
+                    b = b.add_column(f);
+                }
+                b.build(self.engine(), committer)
+                    .map_err(self.kernel())?
+                    .write_state()
+                    .map_err(self.kernel())
+            }
+            None => {
+                let schema = StructType::try_from_arrow(table_schema.as_ref()).map_err(
+                    |e: delta_kernel::arrow::error::ArrowError| DeltaError::Other {
+                        table: self.name.clone(),
+                        message: e.to_string(),
+                    },
+                )?;
+                let mut b = create_table(self.url.as_str(), Arc::new(schema), ENGINE_INFO, true);
+                if !partition_by.is_empty() {
+                    b = b.with_data_layout(DataLayout::partitioned(partition_by.to_vec()));
+                }
+                b.build(self.engine(), committer)
+                    .map_err(self.kernel())?
+                    .write_state()
+                    .map_err(self.kernel())
+            }
+        }
     }
 
     /// The table's schema for rows of `schema`, and the columns a merge adds.
@@ -468,35 +517,7 @@ impl DataFile {
             table: table.name.clone(),
             message,
         };
-        // A throwaway transaction on the current (or a to-be-created) table gives the write
-        // context: partition directory, physical schema (column mapping), statistics columns.
-        let committer = Box::new(FileSystemCommitter::new());
-        let write_state = match table.snapshot(Version::Latest)? {
-            Some(s) => {
-                let (_, added) = table.check(&s, &part.schema, &[], part.mode)?;
-                let mut b = s.update_table(UpdateTableOperation::Write, ENGINE_INFO, true);
-                for f in added {
-                    b = b.add_column(f);
-                }
-                b.build(table.engine(), committer)
-                    .map_err(table.kernel())?
-                    .write_state()
-                    .map_err(table.kernel())?
-            }
-            None => {
-                let schema = StructType::try_from_arrow(part.table_schema.as_ref())
-                    .map_err(|e: delta_kernel::arrow::error::ArrowError| other(e.to_string()))?;
-                let mut b = create_table(table.url.as_str(), Arc::new(schema), ENGINE_INFO, true);
-                if !part.partition_by.is_empty() {
-                    b = b.with_data_layout(DataLayout::partitioned(part.partition_by.clone()));
-                }
-                b.build(table.engine(), committer)
-                    .map_err(table.kernel())?
-                    .write_state()
-                    .map_err(table.kernel())?
-            }
-        };
-        let mut builder = write_state.write_context_builder();
+        let mut builder = part.write_state.write_context_builder();
         if !part.partition_by.is_empty() {
             builder = builder.with_partition_values(values);
         }
