@@ -88,20 +88,30 @@ impl DeltaTable {
         mode: SchemaMode,
         row_group_size: usize,
     ) -> Result<DeltaPart<'_>> {
-        let snapshot = self.snapshot(Version::Latest)?;
-        let table_schema = match &snapshot {
-            Some(s) => self.check(s, schema, partition_by, mode)?.0,
-            None => schema.clone(),
+        let mut attempt = 0;
+        let (table_schema, partition_by, write_state) = loop {
+            let snapshot = self.snapshot(Version::Latest)?;
+            let table_schema = match &snapshot {
+                Some(s) => self.check(s, schema, partition_by, mode)?.0,
+                None => schema.clone(),
+            };
+            let partition_by = match &snapshot {
+                Some(s) => s
+                    .table_configuration()
+                    .metadata()
+                    .partition_columns()
+                    .to_vec(),
+                None => partition_by.to_vec(),
+            };
+            match self.write_state(snapshot, schema, &table_schema, &partition_by, mode) {
+                Ok(w) => break (table_schema, partition_by, w),
+                Err(e) if super::is_existing(&e) && attempt < MAX_ATTEMPTS => {
+                    creation_in_flight(attempt);
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
         };
-        let partition_by = match &snapshot {
-            Some(s) => s
-                .table_configuration()
-                .metadata()
-                .partition_columns()
-                .to_vec(),
-            None => partition_by.to_vec(),
-        };
-        let write_state = self.write_state(snapshot, schema, &table_schema, &partition_by, mode)?;
         Ok(DeltaPart {
             table: self,
             write_state,
@@ -357,6 +367,10 @@ impl DeltaPart<'_> {
                     // the next attempt appends to the table it made.
                     match self.create(c, &adds, committer) {
                         Ok(v) => v,
+                        Err(e) if super::is_existing(&e) => {
+                            creation_in_flight(attempt);
+                            None
+                        }
                         Err(_) if table.snapshot(Version::Latest)?.is_some() => None,
                         Err(e) => return Err(e),
                     }
@@ -453,6 +467,15 @@ impl DeltaPart<'_> {
 
     /// Drops what was written: the data files were never referenced by a commit.
     pub fn abort(self) {}
+}
+
+/// Another writer is creating the table: the kernel refuses to create over a `_delta_log`
+/// that holds any file (that writer's temporary commit included) before its version 0 can be
+/// read. Waits a little longer on each attempt, then the caller looks again.
+fn creation_in_flight(attempt: usize) {
+    std::thread::sleep(std::time::Duration::from_millis(
+        5 * (attempt as u64 + 1).min(40),
+    ));
 }
 
 /// How many data files of one partition a part writes at once: one per core, at most four.

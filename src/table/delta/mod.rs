@@ -371,6 +371,19 @@ fn plain(e: &delta_kernel::KernelError) -> String {
     }
 }
 
+/// The kernel refused to create a table because its `_delta_log` already holds a file.
+pub(super) fn is_existing(e: &DeltaError) -> bool {
+    fn kernel(e: &delta_kernel::KernelError) -> bool {
+        use delta_kernel::KernelError as E;
+        match e {
+            E::Backtraced { source, .. } => kernel(source),
+            E::TableAlreadyExistsAtPath(_) => true,
+            _ => false,
+        }
+    }
+    matches!(e, DeltaError::Kernel { error, .. } if kernel(error))
+}
+
 /// A location without a log is not an error for a writer: it creates the table.
 fn is_missing(e: &delta_kernel::KernelError) -> bool {
     use delta_kernel::KernelError as E;
