@@ -20,6 +20,8 @@ run:
 setup:
 	DISCO_TOOLS=$(TOOLS) scripts/setup.sh
 	DISCO_TOOLS=$(TOOLS) scripts/setup-servers.sh
+	# A single-node Slurm on 127.0.0.1 for the array-job test (Debian packages; idempotent).
+	scripts/slurm.sh start
 
 test: setup
 	$(CARGO) fmt --all -- --check
@@ -27,8 +29,9 @@ test: setup
 	# clippy before the tests: a cargo probe cached after the S3 tests once replayed
 	# moto's banner as rustc's input (see the issue notes); this order avoids it.
 	$(CARGO) clippy $(FEATURES) --all-targets -- -D warnings
-	eval "$$(DISCO_TOOLS=$(TOOLS) scripts/setup.sh --env)" && \
+	eval "$$(DISCO_TOOLS=$(TOOLS) scripts/setup.sh --env)" && eval "$$(scripts/slurm.sh env)" && \
 	  DISCO_TOOLS=$(TOOLS) DISCO_REQUIRE_S3=1 DISCO_REQUIRE_SERVERS=1 DISCO_REQUIRE_PIPELINE=1 \
+	  DISCO_REQUIRE_SLURM=1 \
 	  $(CARGO) test $(FEATURES)
 	# End to end: the .vsix in code-server, driven by headless Chromium, against the debug
 	# binary the tests built ("Disco: Show Semantic Tree" on a Python file).

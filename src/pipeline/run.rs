@@ -401,14 +401,18 @@ impl Bars {
     }
 }
 
-/// Fault injection for the crash tests: `DISCO_CRASH_AT_PART=k` aborts the process (like
-/// `kill -9`: no unwinding, no cleanup) once part k's rows are encoded but not committed.
+/// Fault injection for the crash tests, once part k's rows are encoded but not committed:
+/// `DISCO_CRASH_AT_PART=k` aborts the process (like `kill -9`: no unwinding, no cleanup);
+/// `DISCO_HANG_AT_PART=k` stops there for good, so a scheduler can kill the task mid-run.
 pub(crate) fn crash_point(part: usize) {
-    if std::env::var("DISCO_CRASH_AT_PART")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        == Some(part)
-    {
+    let at = |k: &str| std::env::var(k).ok().and_then(|v| v.parse().ok()) == Some(part);
+    if at("DISCO_CRASH_AT_PART") {
         std::process::abort();
+    }
+    if at("DISCO_HANG_AT_PART") {
+        tracing::warn!("part {part}: DISCO_HANG_AT_PART: waiting to be killed");
+        loop {
+            std::thread::park();
+        }
     }
 }
