@@ -14,7 +14,8 @@ use disco::syntax::language_by_name;
 use disco::table::put::AtomicPut;
 use disco::table::{files_path, TreeParquetWriter};
 use disco::tree::{
-    self, Enricher, FileOutput, Format, LspLevel, Payload, Sink, Summary, TextMode, TreeOptions,
+    self, Enricher, FileOutput, Format, LspLevel, Payload, ScipWriter, Sink, Summary, TextMode,
+    TreeOptions,
 };
 use disco::volume::{Cache, Entry, ListOptions, TextEncoding, Volume};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -28,7 +29,8 @@ pub struct TreeArgs {
     /// Flat records: a file record, then one record per node, definition and unit.
     #[arg(long)]
     flat: bool,
-    /// `jsonl` (default) or `parquet` (flat node rows; needs -o; files go to OUT.files.parquet).
+    /// `jsonl` (default), `parquet` (flat node rows; needs -o; files go to OUT.files.parquet)
+    /// or `scip` (a SCIP index of the symbols, occurrences and diagnostics; needs -o).
     #[arg(long, value_enum, default_value = "jsonl")]
     format: OutputFormat,
     /// Write here instead of stdout (atomically: a temporary file, then a rename).
@@ -91,10 +93,11 @@ pub struct TreeArgs {
     parse_only: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum OutputFormat {
     Jsonl,
     Parquet,
+    Scip,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -150,6 +153,48 @@ impl<W: Write> Sink for JsonlSink<W> {
     }
 }
 
+/// Feeds the nested records to a SCIP index written atomically to `path`.
+struct ScipSink {
+    writer: ScipWriter<BufWriter<AtomicPut>>,
+    progress: Option<ProgressBar>,
+}
+
+impl Sink for ScipSink {
+    fn write(&mut self, file: FileOutput) -> std::io::Result<()> {
+        if let Some(p) = &self.progress {
+            p.inc(1);
+        }
+        match file.payload {
+            Payload::Json(bytes) => self.writer.add_lines(&bytes).map_err(std::io::Error::other),
+            Payload::Rows(_) | Payload::Nothing => Ok(()),
+        }
+    }
+}
+
+fn write_scip(
+    path: &std::path::Path,
+    root: &str,
+    run: impl FnOnce(&mut ScipSink) -> anyhow::Result<Summary>,
+    progress: Option<ProgressBar>,
+) -> anyhow::Result<Summary> {
+    let put = AtomicPut::local(path.to_path_buf())
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let discard = put.discard();
+    let result = (|| -> anyhow::Result<Summary> {
+        let writer = ScipWriter::new(BufWriter::with_capacity(1 << 20, put), root)?;
+        let mut sink = ScipSink { writer, progress };
+        let summary = run(&mut sink)?;
+        let (out, documents) = sink.writer.finish()?;
+        out.into_inner().map_err(|e| e.into_error())?.commit()?;
+        eprintln!("disco: wrote {} ({documents} documents)", path.display());
+        Ok(summary)
+    })();
+    if result.is_err() {
+        discard.run();
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
 struct ParquetSink {
     writer: TreeParquetWriter,
     progress: Option<ProgressBar>,
@@ -190,10 +235,14 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         (false, OutputFormat::Parquet, _) => Format::Rows,
         (false, OutputFormat::Jsonl, true) => Format::Flat,
         (false, OutputFormat::Jsonl, false) => Format::Nested,
+        (false, OutputFormat::Scip, _) => Format::Nested,
     };
+    let scip = args.format == OutputFormat::Scip && !args.parse_only;
     let opts = TreeOptions {
         format,
         text: match args.text {
+            // SCIP holds positions, not text.
+            _ if scip => TextMode::None,
             TextArg::None => TextMode::None,
             TextArg::Leaves => TextMode::Leaves,
             TextArg::All => TextMode::All,
@@ -296,6 +345,13 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
             );
             summary
         }
+        (_, None) if scip => bail!("--format scip needs -o FILE (e.g. -o index.scip)"),
+        (_, Some(path)) if scip => write_scip(
+            path,
+            &location.volume.url,
+            |sink| tree::run(&volume, &entries, &opts, jobs, sink).map_err(anyhow::Error::from),
+            progress.clone(),
+        )?,
         (_, Some(path)) => {
             let put = AtomicPut::local(path.clone())
                 .with_context(|| format!("cannot create {}", path.display()))?;

@@ -10,6 +10,7 @@ mod engine;
 pub mod enrich;
 mod merge;
 pub mod record;
+mod scip;
 mod source;
 mod units;
 
@@ -17,4 +18,5 @@ pub use build::{build_file, build_source, FileOutput, FileRows, Format, Payload,
 pub use cst::{NodeRow, TextMode};
 pub use engine::{run, Sink, Summary};
 pub use enrich::{Enricher, LspLevel};
+pub use scip::{ScipError, ScipWriter};
 pub use source::{file_id, is_generated, is_vendored, load, LoadOptions, Source};

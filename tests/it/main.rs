@@ -17,6 +17,7 @@ mod part_failures;
 mod pipeline;
 mod s3;
 mod schema;
+mod scip;
 mod slurm;
 mod support;
 mod syntax;
