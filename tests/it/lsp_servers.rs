@@ -265,3 +265,40 @@ fn records_with_server_facts_validate_against_the_schemas() {
         }
     }
 }
+
+/// Every built-in server has an installer from a package registry; a program that is found
+/// but does not run (rustup's proxy without its component) is `broken`, and `--missing`
+/// installs it too.
+#[test]
+fn every_builtin_server_installs_from_a_registry_and_one_that_does_not_run_is_broken() {
+    let (out, stdout, stderr) = run(disco().args(["servers", "list"]));
+    assert!(out.status.success(), "{stderr}");
+    for line in stdout.lines() {
+        assert!(
+            ["npm ", "pypi ", "rustup component", "crates.io ", "debian "]
+                .iter()
+                .any(|m| line.contains(m)),
+            "no registry installer: {line}"
+        );
+    }
+    let tools = tempfile::tempdir().unwrap();
+    let bin = tools.path().join("cargo/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // Like rustup's proxy when the component is missing: found, but exits 1.
+    let fake = bin.join("taplo");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'error: not installed' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (out, stdout, _) = run(disco()
+        .args(["servers", "check"])
+        .env("DISCO_TOOLS", tools.path()));
+    assert!(out.status.success());
+    let taplo = stdout.lines().find(|l| l.starts_with("taplo")).unwrap();
+    assert!(
+        taplo.contains("broken") && taplo.contains("not installed"),
+        "{taplo}"
+    );
+}
