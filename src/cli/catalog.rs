@@ -58,19 +58,27 @@ pub fn run(cat: &Catalog, command: &CatalogCommand) -> anyhow::Result<ExitCode> 
             if kinds.is_empty() {
                 anyhow::bail!("no resource named `{name}` in {}", cat.origin());
             }
+            let mut unreadable = Vec::new();
             for kind in kinds {
-                show(&mut out, cat, kind, name)?;
+                show(&mut out, cat, kind, name, &mut unreadable)?;
+            }
+            out.flush()?;
+            if let Some(e) = unreadable.into_iter().next() {
+                anyhow::bail!("{e}");
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints a resource's entry; what could not be read (a table's metadata) goes to
+/// `unreadable`, so that `show` prints everything it can and still fails.
 fn show(
     out: &mut impl Write,
     cat: &Catalog,
     kind: ResourceKind,
     name: &str,
+    unreadable: &mut Vec<String>,
 ) -> std::io::Result<()> {
     let origin = cat
         .path
@@ -127,7 +135,9 @@ fn show(
             for (k, val) in &t.options {
                 kv(out, &format!("options.{k}"), &shown(k, val))?;
             }
-            lake_metadata(out, cat, name)?;
+            if let Err(e) = lake_metadata(out, cat, name)? {
+                unreadable.push(e);
+            }
         }
         ResourceKind::Tokenizer => {
             let t = &cat.tokenizers[name];
@@ -176,13 +186,28 @@ fn show(
 }
 
 /// What a lakehouse table's own metadata says (its log, checkpoint or manifests; no data is
-/// read), as comment-free lines after its catalog entry. A table that cannot be read says so
-/// on one line, and `show` goes on.
-fn lake_metadata(out: &mut impl Write, cat: &Catalog, name: &str) -> std::io::Result<()> {
+/// read), as comment-free lines after its catalog entry. A table that does not exist yet says
+/// so; one that cannot be read says so on one line and is the `Err` (the command then fails).
+fn lake_metadata(
+    out: &mut impl Write,
+    cat: &Catalog,
+    name: &str,
+) -> std::io::Result<Result<(), String>> {
+    use disco::table::lake::Described;
     let info = match disco::table::lake::describe(cat, name) {
-        Ok(Some(i)) => i,
-        Ok(None) => return Ok(()),
-        Err(e) => return writeln!(out, "# metadata: cannot be read: {e:#}"),
+        Ok(Described::Table(i)) => i,
+        Ok(Described::NotLake) => return Ok(Ok(())),
+        Ok(Described::Missing) => {
+            writeln!(
+                out,
+                "# metadata: none: the table does not exist yet (a run writing to it creates it)"
+            )?;
+            return Ok(Ok(()));
+        }
+        Err(e) => {
+            writeln!(out, "# metadata: cannot be read: {e:#}")?;
+            return Ok(Err(format!("table `{name}`: cannot be read: {e:#}")));
+        }
     };
     writeln!(out, "# from the table's {} metadata:", info.format)?;
     writeln!(out, "version: {}", info.version)?;
@@ -200,7 +225,7 @@ fn lake_metadata(out: &mut impl Write, cat: &Catalog, name: &str) -> std::io::Re
     for (k, v) in &info.details {
         writeln!(out, "{k}: {v}")?;
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// `disco languages`.

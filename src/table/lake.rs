@@ -38,8 +38,9 @@ pub trait LakeFormat: Sync {
     fn source(&self, table: &TableRef<'_>, version: Option<&str>) -> Result<Box<dyn TableSource>>;
     /// The table as a destination (created by the first commit when it does not exist).
     fn sink(&self, table: &TableRef<'_>, opts: &WriteOptions) -> Result<Box<dyn TableSink>>;
-    /// What its metadata says, without reading data.
-    fn info(&self, table: &TableRef<'_>, version: Option<&str>) -> Result<TableInfo>;
+    /// What its metadata says, without reading data; `None` when the table does not exist
+    /// yet (a run writing to it creates it).
+    fn info(&self, table: &TableRef<'_>, version: Option<&str>) -> Result<Option<TableInfo>>;
 }
 
 /// The formats, by name.
@@ -56,12 +57,21 @@ pub fn format(name: &str) -> Option<&'static dyn LakeFormat> {
 
 /// The metadata of catalog table `name`, when it is a lakehouse table (`Ok(None)` for other
 /// tables and unknown names). Reads metadata only: the log, the checkpoint, the manifests.
-pub fn describe(catalog: &Catalog, name: &str) -> Result<Option<TableInfo>> {
+/// What [`describe`] found.
+pub enum Described {
+    /// Not a lakehouse table (a file format, or no such table).
+    NotLake,
+    /// A lakehouse table that does not exist yet.
+    Missing,
+    Table(Box<TableInfo>),
+}
+
+pub fn describe(catalog: &Catalog, name: &str) -> Result<Described> {
     let Some(def) = catalog.tables.get(name) else {
-        return Ok(None);
+        return Ok(Described::NotLake);
     };
     let Some(f) = format(def.format.as_str()) else {
-        return Ok(None);
+        return Ok(Described::NotLake);
     };
     let location = match def.url.is_empty() {
         true => None,
@@ -76,7 +86,10 @@ pub fn describe(catalog: &Catalog, name: &str) -> Result<Option<TableInfo>> {
         def: Some(def),
         location,
     };
-    f.info(&table, def.version.as_deref()).map(Some)
+    Ok(match f.info(&table, def.version.as_deref())? {
+        Some(info) => Described::Table(Box::new(info)),
+        None => Described::Missing,
+    })
 }
 
 /// A snapshot of a table being read: a part per data file, in a fixed order.

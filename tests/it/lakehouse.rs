@@ -462,4 +462,24 @@ fn a_cut_or_missing_commit_is_an_error_naming_the_table() {
     );
     let err = refused(ws.path(), "gap_table");
     assert!(err.contains("gap_table"), "{err}");
+    // `catalog show` prints the entry, says the log cannot be read, and fails.
+    let (out, shown, stderr) = run(disco_in(ws.path()).args(["catalog", "show", "cut_table"]));
+    assert_eq!(out.status.code(), Some(1), "{shown}\n{stderr}");
+    assert!(shown.contains("# metadata: cannot be read:"), "{shown}");
+    assert!(
+        stderr.contains("table `cut_table`: cannot be read"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn catalog_show_of_a_table_not_created_yet_says_so_and_succeeds() {
+    let Some(lake) = lake() else { return };
+    let ws = workspace(lake, &table_toml("later", "not_yet", ""));
+    let (out, shown, stderr) = run(disco_in(ws.path()).args(["catalog", "show", "later"]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        shown.contains("# metadata: none: the table does not exist yet"),
+        "{shown}"
+    );
 }

@@ -71,15 +71,19 @@ impl LakeFormat for Delta {
         }))
     }
 
-    fn info(&self, table: &TableRef<'_>, v: Option<&str>) -> Result<TableInfo> {
-        let i = open(table)?.info(version(table, v)?)?;
+    fn info(&self, table: &TableRef<'_>, v: Option<&str>) -> Result<Option<TableInfo>> {
+        let t = open(table)?;
+        if t.snapshot(Version::Latest)?.is_none() {
+            return Ok(None);
+        }
+        let i = t.info(version(table, v)?)?;
         let mut details = vec![
             ("bytes".to_string(), i.bytes.to_string()),
             ("reader features".to_string(), i.reader_features.join(", ")),
             ("writer features".to_string(), i.writer_features.join(", ")),
         ];
         details.extend(i.properties);
-        Ok(TableInfo {
+        Ok(Some(TableInfo {
             format: "delta",
             version: i.version.to_string(),
             schema: i.schema,
@@ -87,7 +91,7 @@ impl LakeFormat for Delta {
             files: i.files,
             rows: i.rows,
             details,
-        })
+        }))
     }
 }
 

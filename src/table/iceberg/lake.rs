@@ -84,8 +84,12 @@ impl LakeFormat for Iceberg {
         }))
     }
 
-    fn info(&self, table: &TableRef<'_>, v: Option<&str>) -> Result<TableInfo> {
-        let i = existing(table)?.info(snapshot(table, v)?)?;
+    fn info(&self, table: &TableRef<'_>, v: Option<&str>) -> Result<Option<TableInfo>> {
+        let (spec, ident) = resolve(table)?;
+        let Some(t) = IcebergTable::open(&spec, &ident)? else {
+            return Ok(None);
+        };
+        let i = t.info(snapshot(table, v)?)?;
         let mut details = vec![
             ("location".to_string(), i.location),
             ("format version".to_string(), i.format_version.to_string()),
@@ -97,7 +101,7 @@ impl LakeFormat for Iceberg {
         if let Some(ts) = i.timestamp_ms {
             details.push(("committed at (ms)".to_string(), ts.to_string()));
         }
-        Ok(TableInfo {
+        Ok(Some(TableInfo {
             format: "iceberg",
             version: i
                 .snapshot_id
@@ -107,7 +111,7 @@ impl LakeFormat for Iceberg {
             files: i.data_files,
             rows: Some(i.records),
             details,
-        })
+        }))
     }
 }
 

@@ -262,9 +262,10 @@ table = "db.far"
         err.contains("ghost") && err.contains("no table `db.ghost` in catalog `lake_catalog`"),
         "{err}"
     );
+    // Not an error for `catalog show`: an output table a run has not created yet.
     let shown = show(d, "ghost");
     assert!(
-        shown.contains("# metadata: cannot be read:") && shown.contains("db.ghost"),
+        shown.contains("# metadata: none: the table does not exist yet"),
         "{shown}"
     );
 
@@ -326,6 +327,9 @@ table = "db.far"
             "{args:?}: {err}"
         );
     }
-    let shown = show(d, "far");
+    // `catalog show` prints the entry, then fails on the metadata it cannot read.
+    let (o, shown, stderr) = run(disco_in(d).args(["catalog", "show", "far"]));
+    assert_eq!(o.status.code(), Some(1), "{shown}\n{stderr}");
     assert!(shown.contains("# metadata: cannot be read:"), "{shown}");
+    assert!(stderr.contains("table `far`: cannot be read"), "{stderr}");
 }
