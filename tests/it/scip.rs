@@ -1,4 +1,4 @@
-//! SCIP out: `disco tree --format scip` over Python, bash, YAML, JSON and CSS (the last four
+//! SCIP out: `disco tree --format scip` over Python, bash, YAML, JSON, CSS and TOML (the last five
 //! covered by no SCIP indexer), decoded with the SCIP project's own `scip` crate and checked
 //! against the JSON records: documents, occurrences with roles, symbols with documentation,
 //! diagnostics.
@@ -157,7 +157,7 @@ fn a_scip_index_holds_the_records_symbols_occurrences_and_diagnostics() {
         }
     }
     // Languages no SCIP indexer covers have symbols too.
-    for lang in ["python", "bash", "yaml", "json", "css"] {
+    for lang in ["python", "bash", "yaml", "json", "css", "toml"] {
         assert!(languages.contains(lang), "{lang}: {languages:?}");
     }
     let helpers = by_path["python/helpers.py"];
