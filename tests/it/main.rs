@@ -20,5 +20,6 @@ mod schema;
 mod support;
 mod syntax;
 mod tree_cli;
+mod tree_tables;
 mod type_fidelity;
 mod volume;
