@@ -159,6 +159,7 @@ impl TreeWriter<'_> {
         let mut parts = std::mem::take(&mut self.parts);
         parts.sort_by_key(|(t, _)| *t == TreeTable::Files);
         let mut parts = parts.into_iter();
+        let mut committed = 0;
         while let Some((t, w)) = parts.next() {
             if let Err(e) = w.commit() {
                 for (_, w) in parts {
@@ -166,6 +167,8 @@ impl TreeWriter<'_> {
                 }
                 return Err(e.context(format!("cannot commit the {} table", t.name())));
             }
+            committed += 1;
+            crash_point(committed);
         }
         Ok(())
     }
@@ -175,6 +178,18 @@ impl TreeWriter<'_> {
         for (_, w) in self.parts {
             w.abort();
         }
+    }
+}
+
+/// Fault injection for the shard tests: `DISCO_CRASH_AFTER_TABLES=k` aborts the process
+/// (like `kill -9`) once k tables have committed their part and the others have not.
+fn crash_point(committed: usize) {
+    if std::env::var("DISCO_CRASH_AFTER_TABLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        == Some(committed)
+    {
+        std::process::abort();
     }
 }
 

@@ -76,6 +76,15 @@ fn json_facts(records: &[Value]) -> Facts {
     let mut add = |t: &str, row: Map<String, Value>| {
         facts.get_mut(t).unwrap().push(canonical(&row));
     };
+    // Edge endpoints inside the volume carry their file's id.
+    let ids: BTreeMap<&str, &Value> = records
+        .iter()
+        .map(|r| (r["file"]["path"].as_str().unwrap(), &r["file"]["id"]))
+        .collect();
+    let file_of = |end: &Value| match end["external"] {
+        Value::Bool(true) => Value::Null,
+        _ => ids[end["path"].as_str().unwrap()].clone(),
+    };
     for r in records {
         // Every key of the record is a fact of some table (or the tree, walked below).
         for k in r.as_object().unwrap().keys() {
@@ -229,10 +238,12 @@ fn json_facts(records: &[Value]) -> Facts {
                 file(obj(&[
                     ("kind", &e["kind"]),
                     ("from_path", &from["path"]),
+                    ("from_file", &file_of(from)),
                     ("from_node", &from["node"]),
                     ("from_symbol", &from["sym"]),
                     ("from_external", &from["external"]),
                     ("to_path", &to["path"]),
+                    ("to_file", &file_of(to)),
                     ("to_node", &to["node"]),
                     ("to_symbol", &to["sym"]),
                     ("to_external", &to["external"]),
@@ -459,4 +470,219 @@ fn json_lines_and_delta_tables_hold_the_same_facts_with_a_language_server() {
     }
     assert!(json["nodes"].iter().any(|n| n.contains("token_type")));
     assert_same(&json, &tables);
+}
+
+/// The Delta tables under `base` in polars (through deltalake): row counts, and how many
+/// `references` edges inside the volume join a node and a symbol.
+fn joins(base: &Path) -> Value {
+    crate::pipeline::py(
+        "import sys, json, polars as pl\n\
+         from deltalake import DeltaTable\n\
+         base = sys.argv[1]\n\
+         t = {n: pl.from_arrow(DeltaTable(f'{base}/{n}').to_pyarrow_table()) for n in\n\
+              ['files', 'nodes', 'symbols', 'edges', 'definitions', 'diagnostics']}\n\
+         refs = t['edges'].filter((pl.col('kind') == 'references') & ~pl.col('to_external').fill_null(False)).with_row_index('i')\n\
+         nodes = refs.join(t['nodes'], left_on=['from_file', 'from_node'], right_on=['file', 'id'], how='inner')\n\
+         syms = t['symbols']\n\
+         by_id = refs.join(syms.select(pl.col('symbol').alias('to_symbol')), on='to_symbol', how='semi')\n\
+         by_def = refs.join(syms.select(['def_path', 'def_node']), left_on=['to_path', 'to_node'], right_on=['def_path', 'def_node'], how='semi')\n\
+         with_symbol = pl.concat([by_id['i'], by_def['i']]).unique().len()\n\
+         defs = t['symbols'].join(t['nodes'], left_on=['file', 'def_node'], right_on=['file', 'id'], how='inner')\n\
+         diags = t['diagnostics'].join(t['nodes'], left_on=['file', 'node'], right_on=['file', 'id'], how='inner')\n\
+         print(json.dumps({\n\
+           'counts': {n: v.height for n, v in t.items()},\n\
+           'polars_files': pl.read_delta(f'{base}/files').height,\n\
+           'paths': sorted(t['files']['path'].to_list()),\n\
+           'unique_nodes': t['nodes'].select(['file', 'id']).unique().height,\n\
+           'node_sum': int(t['files']['nodes'].fill_null(0).sum()),\n\
+           'refs': refs.height, 'refs_with_node': nodes['i'].unique().len(),\n\
+           'refs_named': nodes.filter(pl.col('text') == pl.col('name'))['i'].unique().len(),\n\
+           'refs_with_symbol': with_symbol,\n\
+           'symbols_on_their_name': defs.filter(pl.col('text') == pl.col('name'))['symbol'].unique().len(),\n\
+           'symbols_with_node': defs.height, 'symbols_with_def_node': syms.filter(pl.col('def_node').is_not_null()).height,\n\
+           'diagnostics_on_nodes': diags.height}))",
+        &[base.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn delta_tables_read_back_in_polars_and_every_reference_joins_a_node_and_a_symbol() {
+    if crate::pipeline::python().is_none() || !server_installed("basedpyright") {
+        return;
+    }
+    let dir = repo_root().join("fixtures/lsp/python");
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("t");
+    tree_tables(&dir, &base, "delta", &["--lsp", "full"]);
+    let j = joins(&base);
+    let c = &j["counts"];
+    assert_eq!(c["files"], 3, "{j}");
+    assert_eq!(j["polars_files"], 3);
+    assert_eq!(j["unique_nodes"], c["nodes"]);
+    assert_eq!(j["node_sum"], c["nodes"]);
+    assert!(j["refs"].as_u64().unwrap() >= 5, "{j}");
+    assert_eq!(j["refs_with_node"], j["refs"], "{j}");
+    assert_eq!(j["refs_with_symbol"], j["refs"], "{j}");
+    assert_eq!(j["symbols_with_node"], j["symbols_with_def_node"], "{j}");
+    // Most land on a node with the name itself (a constructor's reference starts at the
+    // class name it is called by).
+    let half = |k: &str, of: &Value| j[k].as_u64().unwrap() * 2 > of.as_u64().unwrap();
+    assert!(half("refs_named", &j["refs"]), "{j}");
+    assert!(half("symbols_on_their_name", &c["symbols"]), "{j}");
+    assert_eq!(j["diagnostics_on_nodes"], c["diagnostics"], "{j}");
+}
+
+#[test]
+fn two_shards_fill_one_delta_table_with_every_file_once_even_after_a_crash() {
+    if crate::pipeline::python().is_none() {
+        return;
+    }
+    let corpus = repo_root().join("fixtures/langs");
+    let expected: Vec<Value> = {
+        let mut p: Vec<Value> = tree_json(&corpus, &[])
+            .iter()
+            .map(|r| r["file"]["path"].clone())
+            .collect();
+        p.sort_by_key(|v| v.to_string());
+        p
+    };
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("t");
+    let shard = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = disco();
+        cmd.arg("tree")
+            .arg(&corpus)
+            .args(["--format", "delta", "-o"])
+            .arg(&base)
+            .args(args)
+            .arg("--quiet");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    // Shard 1 of 2 (from Slurm's variables) dies after three of its tables committed;
+    // shard 0 runs at the same time.
+    let mut first = shard(&[], &["--shard", "0/2"]).spawn().unwrap();
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+    ];
+    let crashed = run(&mut shard(
+        &[slurm[0], slurm[1], ("DISCO_CRASH_AFTER_TABLES", "3")],
+        &[],
+    ));
+    assert!(!crashed.0.status.success(), "{}", crashed.2);
+    assert!(first.wait().unwrap().success());
+    // Its rerun writes the seven tables it had not committed; another rerun does nothing.
+    let (o, _, stderr) = run(&mut shard(&slurm, &[]));
+    assert!(o.status.success(), "{stderr}");
+    let (o, _, stderr) = run(&mut shard(&slurm, &[]));
+    assert!(
+        o.status.success() && stderr.contains("nothing to do"),
+        "{stderr}"
+    );
+    let j = joins(&base);
+    let mut paths: Vec<Value> = j["paths"].as_array().unwrap().clone();
+    paths.sort_by_key(|v| v.to_string());
+    assert_eq!(paths, expected, "every file exactly once");
+    assert_eq!(j["unique_nodes"], j["counts"]["nodes"], "no node twice");
+    assert_eq!(j["node_sum"], j["counts"]["nodes"], "every file's nodes");
+}
+
+#[test]
+fn an_unknown_format_or_a_table_of_another_schema_is_refused_before_any_work() {
+    let corpus = repo_root().join("fixtures/langs");
+    let out = tempfile::tempdir().unwrap();
+    let (o, _, stderr) = run(disco()
+        .arg("tree")
+        .arg(&corpus)
+        .args(["--format", "orc", "-o"])
+        .arg(out.path().join("t")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("unknown output format `orc`"), "{stderr}");
+    // A Delta table named `nodes` that holds something else.
+    let csv = out.path().join("x.csv");
+    std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+    let (o, _, stderr) = run(disco()
+        .arg("run")
+        .arg("--input")
+        .arg(&csv)
+        .arg("--output")
+        .arg(out.path().join("t/nodes"))
+        .args(["--format", "delta", "--quiet"]));
+    assert!(o.status.success(), "{stderr}");
+    let (o, _, stderr) = run(disco()
+        .arg("tree")
+        .arg(&corpus)
+        .args(["--format", "delta", "-o"])
+        .arg(out.path().join("t"))
+        .arg("--quiet"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("nodes"), "{stderr}");
+    // Nothing was written: no other table exists.
+    assert!(!out.path().join("t/files/_delta_log").exists(), "{stderr}");
+}
+
+#[test]
+fn the_stage_asks_language_servers_and_gives_the_rows_disco_tree_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    crate::support::write(p, "repo/a.py", b"def alpha():\n    return 1\n");
+    crate::support::write(p, "repo/b.py", b"def beta():\n    return 2\n");
+    std::fs::write(
+        p.join("disco.toml"),
+        format!(
+            "[servers.fake]\ncommand = [{:?}]\nlanguages = [\"python\"]\nenv = {{ FAKE_LSP_MODE = \"ok\" }}\n",
+            crate::support::fake_lsp().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("paths.ndjson"),
+        "{\"path\": \"a.py\"}\n{\"path\": \"b.py\"}\n",
+    )
+    .unwrap();
+    for table in ["files", "symbols", "nodes"] {
+        std::fs::write(
+            p.join(format!("{table}.toml")),
+            format!(
+                "input = \"file://paths.ndjson\"\nstages = [{{ use = \"tree\", volume = \"file://repo\", lsp = \"symbols\", table = \"{table}\" }}]\noutput = \"file://stage/{table}.ndjson\"\n"
+            ),
+        )
+        .unwrap();
+        let (o, _, stderr) =
+            run(disco()
+                .current_dir(p)
+                .args(["run", &format!("{table}.toml"), "--quiet"]));
+        assert!(o.status.success(), "{stderr}");
+    }
+    let (o, _, stderr) = run(disco().current_dir(p).args([
+        "tree", "repo", "--lsp", "symbols", "--format", "ndjson", "-o", "cli", "--quiet",
+    ]));
+    assert!(o.status.success(), "{stderr}");
+    let rows = |text: String| {
+        let mut rows: Vec<String> = json_lines(&text)
+            .iter()
+            .map(|r| canonical(r.as_object().unwrap()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    for table in ["files", "symbols", "nodes"] {
+        let stage = rows(std::fs::read_to_string(p.join(format!("stage/{table}.ndjson"))).unwrap());
+        let cli = rows(
+            std::fs::read_to_string(p.join(format!("cli/{table}/part-000000.ndjson"))).unwrap(),
+        );
+        assert_eq!(stage, cli, "{table}");
+        if table == "symbols" {
+            assert_eq!(stage.len(), 2, "{stage:?}");
+            assert!(stage[0].contains("def alpha()"), "{stage:?}");
+        }
+        if table == "nodes" {
+            assert!(stage
+                .iter()
+                .any(|n| n.contains("\"token_type\":\"function\"")));
+        }
+    }
 }
