@@ -15,8 +15,8 @@ use disco::syntax::language_by_name;
 use disco::table::put::AtomicPut;
 use disco::table::{tree_format, TreeOutputs, TreeWriter};
 use disco::tree::{
-    self, FileOutput, Format, LspConfig, LspLevel, LspServers, Payload, Sink, Summary, TextMode,
-    TreeOptions,
+    self, FileOutput, Format, LoadOptions, LspConfig, LspLevel, LspServers, Payload, Sink, Summary,
+    TextMode, TreeOptions,
 };
 use disco::volume::{Cache, Entry, ListOptions, TextEncoding, Volume};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -193,27 +193,6 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         ),
         (Some(f), Some(out)) => Some(TreeOutputs::open(catalog, out, f)?),
     };
-    // A shard's transaction id: the same in every rerun of the same job.
-    let app = format!(
-        "disco-tree {}:{}#{}/{}",
-        volume.name(),
-        location.path,
-        shard.index,
-        shard.count
-    );
-    let done = match &tables {
-        Some(t) => t.done(&app, shard.index)?,
-        None => Vec::new(),
-    };
-    if !done.is_empty() && done.iter().all(|d| *d) {
-        eprintln!(
-            "disco tree: shard {}/{} is already in {} (committed by an earlier run); nothing to do",
-            shard.index,
-            shard.count,
-            args.output.as_deref().unwrap_or("")
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
     let languages = if args.lang.is_empty() {
         None
     } else {
@@ -264,6 +243,41 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         .filter(|(k, _)| shard.mine(*k))
         .map(|(_, e)| e)
         .collect();
+    // Tables: only what they do not hold yet, under a transaction id stable across reruns.
+    let (entries, job) = match &tables {
+        None => (entries, None),
+        Some(t) => {
+            let load = LoadOptions {
+                max_bytes: opts.max_bytes,
+                languages: opts.languages.clone(),
+                encoding: opts.encoding,
+            };
+            let base = format!(
+                "disco-tree {}:{}#{}/{}",
+                volume.name(),
+                location.path,
+                shard.index,
+                shard.count
+            );
+            let mut job = t.plan(catalog, &volume, entries, &load, &base, shard.index)?;
+            if job.unchanged > 0 {
+                eprintln!(
+                    "disco tree: {} files unchanged since an earlier run (the tables hold them)",
+                    job.unchanged
+                );
+            }
+            if job.nothing_to_do() {
+                eprintln!(
+                    "disco tree: shard {}/{} is already in {}; nothing to do",
+                    shard.index,
+                    shard.count,
+                    t.base()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            (std::mem::take(&mut job.entries), Some(job))
+        }
+    };
     let level = match args.lsp {
         _ if format == Format::ParseOnly => LspLevel::None,
         LspArg::None => LspLevel::None,
@@ -314,7 +328,10 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
     let summary = match (&tables, &args.output) {
         (Some(tables), _) => {
             let mut sink = TablesSink {
-                writer: tables.writer(&app, shard.index, &done)?,
+                writer: {
+                    let job = job.as_ref().expect("a job for tables");
+                    tables.writer(&job.app, shard.index, &job.done)?
+                },
                 progress: progress.clone(),
             };
             match tree::run(&volume, &entries, &opts, jobs, &mut sink) {

@@ -4,13 +4,22 @@
 //! catalog). Rows stream out in batches as files finish, so memory does not grow with the
 //! volume, and nothing appears until every table's part commits.
 
+use std::collections::HashSet;
+
 use anyhow::{anyhow, bail, Context, Result};
+use arrow::array::{Array, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::lake::{self, Progress};
+use super::read::{Input, InputFormat, ReadOptions};
 use super::write::{Output, OutputFormat, PartWriter, WriteOptions};
 use crate::catalog::{Catalog, TableDef, TableFormat};
 use crate::tree::tables::{TreeRows, TreeTable};
-use crate::tree::FileRows;
+use crate::tree::{load as load_source, FileRows, LoadOptions};
+use crate::volume::{Entry, Volume};
 
 /// Rows a table buffers before they go to its writer as one batch.
 const BATCH_ROWS: usize = 16 * 1024;
@@ -74,6 +83,110 @@ impl TreeOutputs {
         })
     }
 
+    /// The `(path, sha256)` of the files among `paths` that the `files` table holds
+    /// (`sha256` empty for files that were not read), when it is a lakehouse table in a
+    /// folder: a rerun leaves those files out. `None` for other outputs, which are written
+    /// whole each time.
+    pub fn known_files(
+        &self,
+        catalog: &Catalog,
+        paths: &HashSet<&str>,
+    ) -> Result<Option<HashSet<(String, String)>>> {
+        let Some((_, out)) = self.outputs.iter().find(|(t, _)| *t == TreeTable::Files) else {
+            return Ok(None);
+        };
+        let OutputFormat::Lake(format) = out.format else {
+            return Ok(None);
+        };
+        let mut known = HashSet::new();
+        if format != "delta" {
+            return Ok(None);
+        }
+        if !out.table_exists() {
+            return Ok(Some(known));
+        }
+        let opts = ReadOptions {
+            format: InputFormat::parse(format),
+            ..ReadOptions::default()
+        };
+        let input = Input::open(catalog, &out.uri, opts)
+            .with_context(|| format!("cannot read the files table {}", out.uri))?;
+        for part in &input.parts {
+            for batch in input.read_part(part)? {
+                let b = batch?.batch;
+                let (Some(path), Some(sha)) =
+                    (b.column_by_name("path"), b.column_by_name("sha256"))
+                else {
+                    bail!(
+                        "{}: not a files table (no path and sha256 columns)",
+                        out.uri
+                    );
+                };
+                let (path, sha) = (cast(path, &DataType::Utf8)?, cast(sha, &DataType::Utf8)?);
+                let (path, sha) = (path.as_string::<i32>(), sha.as_string::<i32>());
+                for i in 0..b.num_rows() {
+                    let p = path.value(i);
+                    if paths.contains(p) {
+                        let h = if sha.is_null(i) { "" } else { sha.value(i) };
+                        known.insert((p.to_string(), h.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(Some(known))
+    }
+
+    /// This shard's work, against what the tables hold: every listed file whose content the
+    /// `files` table does not hold yet (a Delta output; all of them otherwise), and the
+    /// shard's transaction id, `base_app` + a hash of that set — so a killed run's rerun has
+    /// the same id and skips the tables it committed, and a later run over changed files
+    /// commits under a new one. Files are read and hashed here, not parsed.
+    pub fn plan(
+        &self,
+        catalog: &Catalog,
+        volume: &Volume,
+        entries: Vec<Entry>,
+        load: &LoadOptions,
+        base_app: &str,
+        index: usize,
+    ) -> Result<TreeJob> {
+        let paths: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let known = self.known_files(catalog, &paths)?;
+        let keyed: Vec<(Entry, Option<(String, String)>)> = entries
+            .into_par_iter()
+            .map(|e| {
+                let key = load_source(volume, &e, load)
+                    .map(|src| (src.info.path, src.info.sha256.unwrap_or_default()));
+                (e, key)
+            })
+            .collect();
+        let mut hash = Sha256::new();
+        let mut todo = Vec::new();
+        let mut unchanged = 0;
+        for (e, key) in keyed {
+            match key {
+                // Left out by --lang: nothing to write either way.
+                None => todo.push(e),
+                Some(k) if known.as_ref().is_some_and(|known| known.contains(&k)) => unchanged += 1,
+                Some((path, sha)) => {
+                    hash.update(path.as_bytes());
+                    hash.update([0]);
+                    hash.update(sha.as_bytes());
+                    hash.update([b'\n']);
+                    todo.push(e);
+                }
+            }
+        }
+        let app = format!("{base_app}@{}", &hex::encode(hash.finalize())[..16]);
+        let done = self.done(&app, index)?;
+        Ok(TreeJob {
+            entries: todo,
+            app,
+            unchanged,
+            done,
+        })
+    }
+
     /// Where the tables are, for messages.
     pub fn base(&self) -> &str {
         &self.base
@@ -113,6 +226,26 @@ impl TreeOutputs {
             parts,
             rows: TreeRows::new(&tables),
         })
+    }
+}
+
+/// What a shard has to do (see [`TreeOutputs::plan`]).
+#[derive(Debug)]
+pub struct TreeJob {
+    /// The files to build and write.
+    pub entries: Vec<Entry>,
+    /// The transaction id its commits record.
+    pub app: String,
+    /// Files left out because the tables hold them, with the same content.
+    pub unchanged: usize,
+    /// Which tables hold this job's part already (a killed run's rerun).
+    pub done: Vec<bool>,
+}
+
+impl TreeJob {
+    /// Nothing to write: every table holds it, or every file is unchanged.
+    pub fn nothing_to_do(&self) -> bool {
+        self.done.iter().all(|d| *d) || (self.entries.is_empty() && self.unchanged > 0)
     }
 }
 

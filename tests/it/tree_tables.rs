@@ -686,3 +686,33 @@ fn the_stage_asks_language_servers_and_gives_the_rows_disco_tree_gives() {
         }
     }
 }
+
+#[test]
+fn a_rerun_over_unchanged_files_parses_nothing_and_a_changed_file_is_added() {
+    if crate::pipeline::python().is_none() {
+        return;
+    }
+    let corpus = tempfile::tempdir().unwrap();
+    for name in ["a.py", "b.py", "c.rs"] {
+        crate::support::write(corpus.path(), name, format!("# {name}\n").as_bytes());
+    }
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("t");
+    let first = tree_tables(corpus.path(), &base, "delta", &[]);
+    assert!(first.contains("3 files from"), "{first}");
+    let again = tree_tables(corpus.path(), &base, "delta", &[]);
+    assert!(
+        again.contains("3 files unchanged") && again.contains("nothing to do"),
+        "{again}"
+    );
+    crate::support::write(corpus.path(), "b.py", b"def b():\n    pass\n");
+    crate::support::write(corpus.path(), "d.py", b"x = 1\n");
+    let third = tree_tables(corpus.path(), &base, "delta", &[]);
+    assert!(
+        third.contains("2 files unchanged") && third.contains("2 files from"),
+        "{third}"
+    );
+    let j = joins(&base);
+    // The changed file has its old rows and its new ones (told apart by `sha256`).
+    assert_eq!(j["paths"], json!(["a.py", "b.py", "b.py", "c.rs", "d.py"]));
+}
