@@ -151,7 +151,17 @@ impl TreeOutputs {
         index: usize,
     ) -> Result<TreeJob> {
         let paths: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
-        let known = self.known_files(catalog, &paths)?;
+        let Some(known) = self.known_files(catalog, &paths)? else {
+            // Rewritten whole (part files), or without incremental runs (Iceberg): nothing
+            // to compare, so no reading pass; the id is the shard's own.
+            let done = self.done(base_app, index)?;
+            return Ok(TreeJob {
+                entries,
+                app: base_app.to_string(),
+                unchanged: 0,
+                done,
+            });
+        };
         let keyed: Vec<(Entry, Option<(String, String)>)> = entries
             .into_par_iter()
             .map(|e| {
@@ -167,7 +177,7 @@ impl TreeOutputs {
             match key {
                 // Left out by --lang: nothing to write either way.
                 None => todo.push(e),
-                Some(k) if known.as_ref().is_some_and(|known| known.contains(&k)) => unchanged += 1,
+                Some(k) if known.contains(&k) => unchanged += 1,
                 Some((path, sha)) => {
                     hash.update(path.as_bytes());
                     hash.update([0]);
