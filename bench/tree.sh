@@ -20,6 +20,7 @@
 #   CORPUS_SRC             corpus source folder (default: the stdlib of `python3`)
 #   CORPUS_KEEP_SITE=1     keep site-packages/dist-packages found directly under CORPUS_SRC
 #   PEER_PARSE_ONLY=0      skip the extra row "python peer --parse-only"
+#   TABLES=0               skip the rows of the tables (--format parquet, delta, a delta rerun)
 #   ALLOW_MISMATCH=1       report figures even if disco and the peer wrote different line counts
 #   KEEP=1                 keep the scratch folder (corpus copy and outputs)
 set -euo pipefail
@@ -34,6 +35,7 @@ PEER_REQS=("tree-sitter==0.26.*" "tree-sitter-python==0.25.*")
 read -r -a disco_extra <<<"${DISCO_EXTRA_ARGS:-}"
 
 say() { printf '%s\n' "$*" >&2; }
+[[ -x /usr/bin/time ]] || { say "GNU time (/usr/bin/time, Debian package time) is needed for peak RSS"; exit 1; }
 
 # --- the peer's venv (idempotent: rebuilt only when missing or its pins changed) ----------
 stamp="$VENV/.disco-bench-reqs"
@@ -130,18 +132,32 @@ if [[ ${PEER_PARSE_ONLY:-1} != 0 ]]; then
     labels+=("python peer --parse-only --jobs $JOBS")
     cmds+=("$(printf '%q ' "$py" "$here/tree_peer.py" "$corpus" --jobs "$JOBS" --parse-only)")
 fi
+# The relational form (every table) as Parquet folders and as Delta tables, each written
+# from scratch (the folder is removed first); and a Delta rerun over the unchanged corpus.
+if [[ ${TABLES:-1} != 0 ]]; then
+    names+=(disco_parquet disco_delta disco_delta_rerun)
+    labels+=("disco tree --format parquet --jobs $JOBS" "disco tree --format delta --jobs $JOBS"
+        "disco tree --format delta, rerun (unchanged)")
+    cmds+=(
+        "rm -rf $(printf '%q' "$work/pq") && $(printf '%q ' "$disco" "${common[@]}" --format parquet -o "$work/pq")"
+        "rm -rf $(printf '%q' "$work/delta") && $(printf '%q ' "$disco" "${common[@]}" --format delta -o "$work/delta")"
+        "$(printf '%q ' "$disco" "${common[@]}" --format delta -o "$work/delta")"
+    )
+fi
 
-# Runs command $1 (an index), stdout discarded, stderr to a log; prints the wall seconds.
+# Runs command $1 (an index), stdout discarded, stderr to a log; prints the wall seconds and
+# the peak RSS in kB of the command's largest process (GNU time's %M, per process run).
 run() {
-    local i=$1 log=$work/${names[$1]}.log t0 t1
+    local i=$1 log=$work/${names[$1]}.log rss=$work/${names[$1]}.rss t0 t1
     t0=$EPOCHREALTIME
-    if ! eval "${cmds[$i]}" >/dev/null 2>"$log"; then
+    # GNU time's %M through `bash -c` is the largest of bash and the processes it waited for.
+    if ! /usr/bin/time -o "$rss" -f %M bash -c "${cmds[$i]}" >/dev/null 2>"$log"; then
         say "FAILED: ${cmds[$i]}"
         cat "$log" >&2
         exit 1
     fi
     t1=$EPOCHREALTIME
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }'
+    awk -v a="$t0" -v b="$t1" -v r="$(tail -n 1 "$rss" 2>/dev/null || echo 0)" 'BEGIN { printf "%.6f\t%s\n", b - a, r }'
 }
 
 # --- warm-up and checks: both sides must have written one line per file, same paths --------
@@ -211,10 +227,13 @@ env = os.environ
 labels = open(labels_fn).read().splitlines()
 outs = [int(x) for x in outs.split()]
 t = {i: [] for i in range(len(labels))}
+rss = {i: [] for i in range(len(labels))}
 for line in open(timings):
-    i, s = line.split()
+    i, s, r = line.split()
     t[int(i)].append(float(s))
+    rss[int(i)].append(int(r) / 1024)
 med = {i: statistics.median(v) for i, v in t.items()}
+peak = {i: max(v) for i, v in rss.items()}
 print(f"disco tree benchmark: corpus {env['BENCH_CORPUS']}")
 print(f"  {nfiles} .py files, {nbytes / 1e6:.1f} MB; {reps} timed reps after one warm-up;"
       f" {env['BENCH_CORES']} cores, {env['BENCH_CPU'] or 'unknown CPU'}")
@@ -223,18 +242,35 @@ print(f"  load average: {env['BENCH_LOAD']} (figures are only meaningful on an o
 print(f"  check: {env['BENCH_CHECK']}")
 print()
 w = max(len(l) for l in labels)
-print(f"  {'command':<{w}}  {'median s':>9} {'min s':>8} {'max s':>8} {'files/s':>9} {'MB/s':>8} {'out MB':>8}")
+print(f"  {'command':<{w}}  {'median s':>9} {'min s':>8} {'max s':>8} {'files/s':>9} {'MB/s':>8} {'out MB':>8} {'peak RSS MB':>12}")
 for i, l in enumerate(labels):
     m = med[i]
     out = f"{outs[i] / 1e6:8.1f}" if outs[i] else f"{'-':>8}"
-    print(f"  {l:<{w}}  {m:9.3f} {min(t[i]):8.3f} {max(t[i]):8.3f} {nfiles / m:9.1f} {nbytes / 1e6 / m:8.2f} {out}")
+    print(f"  {l:<{w}}  {m:9.3f} {min(t[i]):8.3f} {max(t[i]):8.3f} {nfiles / m:9.1f} {nbytes / 1e6 / m:8.2f} {out} {peak[i]:12.0f}")
 print()
 d, dp, pj, p1 = med[0], med[1], med[2], med[3]
 print(f"  disco vs python peer --jobs {jobs}:  {pj / d:6.2f}x faster")
 print(f"  disco vs python peer --jobs 1:  {p1 / d:6.2f}x faster")
 print(f"  disco vs its parse-only limit:  {dp / d * 100:5.1f}% of parse-only throughput ({d / dp:.2f}x its time)")
-if len(labels) > 4:
-    print(f"  python peer vs its parse-only limit:  {med[4] / pj * 100:5.1f}% of parse-only throughput")
+if "python peer --parse-only" in " ".join(labels):
+    k = next(i for i, l in enumerate(labels) if l.startswith("python peer --parse-only"))
+    print(f"  python peer vs its parse-only limit:  {med[k] / pj * 100:5.1f}% of parse-only throughput")
+# The tables' goals (issue 9): every output under 200 MB peak RSS, Parquet within 2x parse-only.
+idx = {l: i for i, l in enumerate(labels)}
+def goal(ok):
+    return "met" if ok else "NOT met"
+print()
+for l in labels:
+    if l.startswith("disco tree") and "parse-only" not in l:
+        i = idx[l]
+        print(f"  {l}: {med[i] / dp:5.2f}x parse-only time, peak RSS {peak[i]:.0f} MB (goal <= 200 MB: {goal(peak[i] <= 200)})")
+pq = next((i for l, i in idx.items() if "--format parquet" in l), None)
+if pq is not None:
+    print(f"  Parquet vs parse-only: {med[pq] / dp:.2f}x (goal <= 2x: {goal(med[pq] <= 2 * dp)})")
+rr = next((i for l, i in idx.items() if "rerun" in l), None)
+fd = next((i for l, i in idx.items() if l.startswith("disco tree --format delta --jobs")), None)
+if rr is not None and fd is not None:
+    print(f"  Delta rerun over the unchanged corpus: {med[rr]:.2f} s against {med[fd]:.2f} s for the first run ({med[rr] / med[fd] * 100:.0f}%)")
 EOF
 echo
 echo "commands (timed as wall time of the whole process, stdout to /dev/null):"

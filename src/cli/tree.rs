@@ -8,18 +8,18 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use disco::catalog::Catalog;
-use disco::lsp::{SessionConfig, Supervisor, SupervisorConfig};
+use disco::lsp::Supervisor;
+use disco::pipeline::Shard;
 use disco::syntax::detect;
 use disco::syntax::language_by_name;
 use disco::table::put::AtomicPut;
-use disco::table::{files_path, TreeParquetWriter};
+use disco::table::{tree_format, TreeOutputs, TreeWriter};
 use disco::tree::{
-    self, Enricher, FileOutput, Format, LspLevel, Payload, ScipWriter, Sink, Summary, TextMode,
-    TreeOptions,
+    self, FileOutput, Format, LoadOptions, LspConfig, LspLevel, LspServers, Payload, ScipWriter,
+    Sink, Summary, TextMode, TreeOptions,
 };
 use disco::volume::{Cache, Entry, ListOptions, TextEncoding, Volume};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::sync::Arc;
 
 #[derive(Args)]
 pub struct TreeArgs {
@@ -29,13 +29,23 @@ pub struct TreeArgs {
     /// Flat records: a file record, then one record per node, definition and unit.
     #[arg(long)]
     flat: bool,
-    /// `jsonl` (default), `parquet` (flat node rows; needs -o; files go to OUT.files.parquet)
-    /// or `scip` (a SCIP index of the symbols, occurrences and diagnostics; needs -o).
-    #[arg(long, value_enum, default_value = "jsonl")]
-    format: OutputFormat,
-    /// Write here instead of stdout (atomically: a temporary file, then a rename).
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    /// `jsonl` (default: the JSON records), or the relational form as tables under -o:
+    /// `parquet` (a folder of part files per table), `delta` (a Delta table per table),
+    /// `iceberg` (-o CATALOG.NAMESPACE), `csv`, `ndjson`; or `scip` (a SCIP index of the
+    /// symbols, occurrences and diagnostics, written to the file -o names).
+    #[arg(long, default_value = "jsonl")]
+    format: String,
+    /// Write here instead of stdout: a file for JSON lines (atomically: a temporary file,
+    /// then a rename); for tables, the folder or URI they go under (`OUT/files`,
+    /// `OUT/nodes`, ...).
+    #[arg(short, long, value_name = "URI")]
+    output: Option<String>,
+    /// This process's shard `i/n` (0-based) of the listed files; also read from
+    /// SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with DISCO_WORLD_SIZE. Shards write
+    /// into the same tables; a rerun of a shard whose rows a lakehouse table holds does
+    /// nothing.
+    #[arg(long)]
+    shard: Option<String>,
     /// Only these languages (comma-separated: python,rust,...).
     #[arg(long, value_delimiter = ',', value_name = "LANG")]
     lang: Vec<String>,
@@ -91,13 +101,6 @@ pub struct TreeArgs {
     /// List, read and parse, but write nothing (measures the parse-only limit).
     #[arg(long, hide = true)]
     parse_only: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum OutputFormat {
-    Jsonl,
-    Parquet,
-    Scip,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -195,26 +198,48 @@ fn write_scip(
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
-struct ParquetSink {
-    writer: TreeParquetWriter,
+/// Writes each file's rows to the tree tables.
+struct TablesSink<'a> {
+    writer: TreeWriter<'a>,
     progress: Option<ProgressBar>,
 }
 
-impl Sink for ParquetSink {
+impl Sink for TablesSink<'_> {
     fn write(&mut self, file: FileOutput) -> std::io::Result<()> {
         if let Some(p) = &self.progress {
             p.inc(1);
         }
         match file.payload {
-            Payload::Rows(rows) => self.writer.write(*rows).map_err(std::io::Error::other),
+            Payload::Rows(rows) => self.writer.write(&rows).map_err(std::io::Error::other),
             _ => Ok(()),
         }
     }
 }
 
 pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
+    // Everything that can be refused is refused before a file is listed or read.
+    let table_format = match args.format.as_str() {
+        "jsonl" | "scip" => None,
+        name => Some(tree_format(name)?),
+    };
+    let scip = args.format == "scip" && !args.parse_only;
+    if scip && args.output.is_none() {
+        bail!("--format scip needs -o FILE (e.g. -o index.scip)");
+    }
+    let shard = match &args.shard {
+        Some(s) => Shard::parse(s)?,
+        None => Shard::from_env()?.unwrap_or_default(),
+    };
     let location = catalog.resolve(&args.target)?;
     let volume = Volume::open(&location.volume)?;
+    let tables = match (table_format, &args.output) {
+        (None, _) => None,
+        (Some(f), None) => bail!(
+            "--format {} writes a folder of tables: give it with -o URI (OUT/files, OUT/nodes, ...)",
+            f.name()
+        ),
+        (Some(f), Some(out)) => Some(TreeOutputs::open(catalog, out, f)?),
+    };
     let languages = if args.lang.is_empty() {
         None
     } else {
@@ -230,14 +255,14 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         }
         Some(langs)
     };
-    let format = match (args.parse_only, args.format, args.flat) {
+    let format = match (args.parse_only, &tables, args.flat) {
         (true, _, _) => Format::ParseOnly,
-        (false, OutputFormat::Parquet, _) => Format::Rows,
-        (false, OutputFormat::Jsonl, true) => Format::Flat,
-        (false, OutputFormat::Jsonl, false) => Format::Nested,
-        (false, OutputFormat::Scip, _) => Format::Nested,
+        (false, Some(_), _) => Format::Rows,
+        // SCIP is made from the nested records.
+        (false, None, _) if scip => Format::Nested,
+        (false, None, true) => Format::Flat,
+        (false, None, false) => Format::Nested,
     };
-    let scip = args.format == OutputFormat::Scip && !args.parse_only;
     let opts = TreeOptions {
         format,
         text: match args.text {
@@ -262,51 +287,78 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         include: args.include.clone(),
         exclude: args.exclude.clone(),
     };
-    let entries = volume.list(&location.path, &list_opts)?;
+    let entries: Vec<Entry> = volume
+        .list(&location.path, &list_opts)?
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| shard.mine(*k))
+        .map(|(_, e)| e)
+        .collect();
+    // Tables: only what they do not hold yet, under a transaction id stable across reruns.
+    let (entries, job) = match &tables {
+        None => (entries, None),
+        Some(t) => {
+            let load = LoadOptions {
+                max_bytes: opts.max_bytes,
+                languages: opts.languages.clone(),
+                encoding: opts.encoding,
+            };
+            let base = format!(
+                "disco-tree {}:{}#{}/{}",
+                volume.name(),
+                location.path,
+                shard.index,
+                shard.count
+            );
+            let mut job = t.plan(catalog, &volume, entries, &load, &base, shard.index)?;
+            if job.unchanged > 0 {
+                eprintln!(
+                    "disco tree: {} files unchanged since an earlier run (the tables hold them)",
+                    job.unchanged
+                );
+            }
+            if job.nothing_to_do() {
+                eprintln!(
+                    "disco tree: shard {}/{} is already in {}; nothing to do",
+                    shard.index,
+                    shard.count,
+                    t.base()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            (std::mem::take(&mut job.entries), Some(job))
+        }
+    };
     let level = match args.lsp {
         _ if format == Format::ParseOnly => LspLevel::None,
         LspArg::None => LspLevel::None,
         LspArg::Symbols => LspLevel::Symbols,
         LspArg::Full => LspLevel::Full,
     };
-    let lsp_runtime = (level > LspLevel::None).then(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("disco-lsp")
-            .enable_all()
-            .build()
-    });
-    let lsp_runtime = lsp_runtime
-        .transpose()
-        .context("cannot start the language-server runtime")?;
     let mut opts = opts;
-    if let Some(rt) = &lsp_runtime {
+    let servers = if level > LspLevel::None {
         let root = match volume.local_root() {
             Some(root) => root.to_path_buf(),
             None => Cache::default_location()
                 .materialize(&volume, &location.path, &list_opts, args.max_bytes)
                 .context("cannot materialise the volume for language servers")?,
         };
-        let timeout = Duration::from_secs_f64(args.lsp_timeout.max(0.1));
-        let config = SupervisorConfig {
-            session: SessionConfig {
-                request_timeout: timeout,
-                startup_timeout: timeout.max(Duration::from_secs(60)),
-                max_in_flight: 16,
+        let servers = LspServers::start(
+            catalog,
+            LspConfig {
+                level,
+                root,
+                timeout: Duration::from_secs_f64(args.lsp_timeout.max(0.1)),
+                only: (!args.lsp_only.is_empty()).then(|| args.lsp_only.clone()),
             },
-            ..SupervisorConfig::default()
-        };
-        let supervisor = Arc::new(Supervisor::new(catalog, config));
-        report_missing_servers(&supervisor, &entries, &opts);
-        opts.enricher = Some(Arc::new(Enricher {
-            supervisor,
-            level,
-            runtime: rt.handle().clone(),
-            root,
-            push_wait: Duration::from_secs(10),
-            only: (!args.lsp_only.is_empty()).then(|| args.lsp_only.clone()),
-        }));
-    }
+        )
+        .context("cannot start the language-server runtime")?;
+        report_missing_servers(&servers.enricher.supervisor, &entries, &opts);
+        opts.enricher = Some(servers.enricher.clone());
+        Some(servers)
+    } else {
+        None
+    };
     // Workers mostly wait on servers when enriching: more of them keep the servers busy.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = args.jobs.unwrap_or(if level > LspLevel::None {
@@ -324,35 +376,38 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let summary = match (format, &args.output) {
-        (Format::Rows, None) => {
-            bail!("--format parquet needs -o FILE (the node table; files go to FILE.files.parquet)")
-        }
-        (Format::Rows, Some(path)) => {
-            let mut sink = ParquetSink {
-                writer: TreeParquetWriter::create(path)
-                    .with_context(|| format!("cannot create {}", path.display()))?,
+    let summary = match (&tables, &args.output) {
+        (Some(tables), _) => {
+            let mut sink = TablesSink {
+                writer: {
+                    let job = job.as_ref().expect("a job for tables");
+                    tables.writer(&job.app, shard.index, &job.done)?
+                },
                 progress: progress.clone(),
             };
-            let summary = tree::run(&volume, &entries, &opts, jobs, &mut sink)?;
-            sink.writer
-                .finish()
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!(
-                "disco: wrote {} and {}",
-                path.display(),
-                files_path(path).display()
-            );
-            summary
+            match tree::run(&volume, &entries, &opts, jobs, &mut sink) {
+                Ok(summary) => {
+                    sink.writer.commit().with_context(|| {
+                        format!("cannot write the tables under {}", tables.base())
+                    })?;
+                    eprintln!("disco: wrote the tree tables under {}", tables.base());
+                    summary
+                }
+                Err(e) => {
+                    sink.writer.abort();
+                    return Err(e)
+                        .context(format!("cannot write the tables under {}", tables.base()));
+                }
+            }
         }
-        (_, None) if scip => bail!("--format scip needs -o FILE (e.g. -o index.scip)"),
-        (_, Some(path)) if scip => write_scip(
-            path,
+        (None, Some(path)) if scip => write_scip(
+            std::path::Path::new(path),
             &location.volume.url,
             |sink| tree::run(&volume, &entries, &opts, jobs, sink).map_err(anyhow::Error::from),
             progress.clone(),
         )?,
-        (_, Some(path)) => {
+        (None, Some(path)) => {
+            let path = PathBuf::from(path);
             let put = AtomicPut::local(path.clone())
                 .with_context(|| format!("cannot create {}", path.display()))?;
             let discard = put.discard();
@@ -374,7 +429,7 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        (_, None) => {
+        (None, None) => {
             let stdout = std::io::stdout().lock();
             let mut sink = JsonlSink {
                 out: BufWriter::with_capacity(1 << 20, stdout),
@@ -388,9 +443,9 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    if let (Some(rt), Some(en)) = (&lsp_runtime, &opts.enricher) {
-        rt.block_on(en.supervisor.shutdown(Duration::from_secs(3)));
-    }
+    // Shuts the servers down (with a deadline).
+    opts.enricher = None;
+    drop(servers);
     print_summary(&volume, &summary);
     Ok(ExitCode::SUCCESS)
 }

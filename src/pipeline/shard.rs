@@ -58,7 +58,8 @@ impl Shard {
         pair.map(|(i, n)| Shard::new(i, n)).transpose()
     }
 
-    pub(super) fn mine(&self, part: usize) -> bool {
+    /// Whether item `part` (a part, a listed file) is this shard's.
+    pub fn mine(&self, part: usize) -> bool {
         part % self.count == self.index
     }
 }

@@ -1,74 +1,119 @@
 //! The `tree` stage: the `disco tree` engine on rows. Paths (into a volume) or blobs (`path`
-//! and `bytes` columns) in; each row gains the file's `language`, `status`, `reason` and its
-//! `disco.tree/1` record (`tree`, JSON). A file that cannot be parsed keeps its row, with its
-//! status and reason: every file is accounted for.
+//! and `bytes` columns) in; out come the rows of one table of the relational form of
+//! `disco.tree/1` (`table = "files"` by default: one row per input row with its status and
+//! reason, so every file is accounted for; or `nodes`, `definitions`, `symbols`, `edges`...,
+//! as `disco tree --format parquet` writes them: `tree::tables` is the one conversion).
+//! Rows without a path (or without bytes) are rejected.
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef};
 use rayon::prelude::*;
 
 use super::plan::Opts;
-use super::{need_text_column, PlanError, Stage, StageOutput};
+use super::{need_text_column, PlanError, Reject, Stage, StageOutput};
 use crate::catalog::Catalog;
 use crate::tree::record::Status;
-use crate::tree::{build_file, build_source, FileOutput, Format, Payload, Source, TreeOptions};
+use crate::tree::tables::{TreeRows, TreeTable};
+use crate::tree::{
+    build_file, build_source, FileOutput, Format, LspConfig, LspLevel, LspServers, Payload, Source,
+    TreeOptions,
+};
 use crate::volume::{Entry, EntryKind, TextEncoding, Volume};
 
 pub struct TreeStage {
     volume: Option<Volume>,
     volume_name: String,
     prefix: String,
+    table: TreeTable,
     opts: TreeOptions,
+    /// Language servers (`lsp = "symbols"` or `"full"`), started when the plan is checked.
+    servers: Option<LspServers>,
 }
 
 impl TreeStage {
-    /// Options: `volume` (where `path`s live; not needed with a `bytes` column), `format`
-    /// (`nested` or `flat`), `max_bytes`, `encoding` (decode every file with this one, as
-    /// `disco tree --encoding` does).
+    /// Options: `volume` (where `path`s live; not needed with a `bytes` column, but needed
+    /// for language servers), `table` (`files`, `nodes`, ...), `max_bytes`, `encoding`
+    /// (decode every file with this one, as `disco tree --encoding` does), `lsp` (`none`,
+    /// `symbols`, `full`, as `disco tree --lsp`), `lsp_timeout` (seconds).
     pub fn new(catalog: &Catalog, o: &Opts) -> Result<Self, PlanError> {
-        o.check_keys(&["volume", "format", "max_bytes", "encoding"])?;
+        o.check_keys(&[
+            "volume",
+            "table",
+            "max_bytes",
+            "encoding",
+            "lsp",
+            "lsp_timeout",
+        ])?;
+        let err = |m: String| PlanError::new("tree", m);
         let (volume, volume_name, prefix) = match o.string("volume")? {
             Some(uri) => {
-                let loc = catalog
-                    .resolve(&uri)
-                    .map_err(|e| PlanError::new("tree", e.to_string()))?;
-                let v =
-                    Volume::open(&loc.volume).map_err(|e| PlanError::new("tree", e.to_string()))?;
+                let loc = catalog.resolve(&uri).map_err(|e| err(e.to_string()))?;
+                let v = Volume::open(&loc.volume).map_err(|e| err(e.to_string()))?;
                 let name = v.name().to_string();
                 (Some(v), name, loc.path)
             }
             None => (None, "rows".to_string(), String::new()),
         };
-        let format = match o.string("format")?.as_deref() {
-            None | Some("nested") => Format::Nested,
-            Some("flat") => Format::Flat,
-            Some(f) => {
-                return Err(PlanError::new(
-                    "tree",
-                    format!("`format` is nested or flat, not {f:?}"),
+        let table = match o.string("table")? {
+            None => TreeTable::Files,
+            Some(name) => TreeTable::named(&name).ok_or_else(|| {
+                let known: Vec<&str> = TreeTable::ALL.iter().map(|t| t.name()).collect();
+                err(format!(
+                    "`table` is one of {}, not {name:?}",
+                    known.join(", ")
                 ))
-            }
+            })?,
         };
         let mut opts = TreeOptions {
-            format,
+            format: Format::Rows,
             ..TreeOptions::default()
         };
         if let Some(n) = o.usize("max_bytes")? {
             opts.max_bytes = n as u64;
         }
         if let Some(label) = o.string("encoding")? {
-            opts.encoding = Some(
-                TextEncoding::for_label(&label)
-                    .map_err(|e| PlanError::new("tree", e.to_string()))?,
-            );
+            opts.encoding = Some(TextEncoding::for_label(&label).map_err(|e| err(e.to_string()))?);
         }
+        let level = match o.string("lsp")?.as_deref() {
+            None | Some("none") => LspLevel::None,
+            Some("symbols") => LspLevel::Symbols,
+            Some("full") => LspLevel::Full,
+            Some(other) => {
+                return Err(err(format!(
+                    "`lsp` is none, symbols or full, not {other:?}"
+                )))
+            }
+        };
+        let timeout = o.usize("lsp_timeout")?.unwrap_or(30).max(1) as u64;
+        let servers = if level > LspLevel::None {
+            // Servers read the files from disk: a local volume's folder.
+            let root = volume
+                .as_ref()
+                .and_then(|v| v.local_root())
+                .map(|r| r.to_path_buf())
+                .ok_or_else(|| {
+                    err("`lsp` needs `volume` to be a local folder (the servers read the files there)".into())
+                })?;
+            let cfg = LspConfig {
+                level,
+                root,
+                timeout: std::time::Duration::from_secs(timeout),
+                only: None,
+            };
+            let s = LspServers::start(catalog, cfg)
+                .map_err(|e| err(format!("cannot start the language-server runtime: {e}")))?;
+            opts.enricher = Some(s.enricher.clone());
+            Some(s)
+        } else {
+            None
+        };
         Ok(TreeStage {
             volume,
             volume_name,
             prefix,
+            table,
             opts,
+            servers,
         })
     }
 
@@ -112,6 +157,15 @@ impl TreeStage {
     }
 }
 
+impl std::fmt::Debug for TreeStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeStage")
+            .field("table", &self.table)
+            .field("servers", &self.servers)
+            .finish()
+    }
+}
+
 impl Stage for TreeStage {
     fn name(&self) -> &str {
         "tree"
@@ -138,22 +192,7 @@ impl Stage for TreeStage {
             }
             Err(_) => {}
         }
-        let mut fields: Vec<Field> = input.fields().iter().map(|f| f.as_ref().clone()).collect();
-        for (name, nullable) in [
-            ("language", true),
-            ("status", false),
-            ("reason", true),
-            ("tree", false),
-        ] {
-            if input.index_of(name).is_ok() {
-                return Err(PlanError::new(
-                    "tree",
-                    format!("its output column `{name}` is already in the input"),
-                ));
-            }
-            fields.push(Field::new(name, DataType::Utf8, nullable));
-        }
-        Ok(Arc::new(Schema::new(fields)))
+        Ok(self.table.schema())
     }
 
     fn process(&self, batch: RecordBatch) -> anyhow::Result<StageOutput> {
@@ -177,50 +216,26 @@ impl Stage for TreeStage {
                 }
             })
             .collect();
-        let mut language = Vec::with_capacity(outs.len());
-        let mut status = Vec::with_capacity(outs.len());
-        let mut reason: Vec<Option<String>> = Vec::with_capacity(outs.len());
-        let mut tree = Vec::with_capacity(outs.len());
-        for out in &outs {
-            match out {
-                Some(o) => {
-                    language.push(o.language);
-                    status.push(o.status.as_str());
-                    let text = match &o.payload {
-                        Payload::Json(j) => String::from_utf8_lossy(j).trim_end().to_string(),
-                        _ => String::new(),
-                    };
-                    // Only failed files have a reason: parse the record only for them.
-                    let failed = !matches!(o.status, Status::Ok | Status::SyntaxErrors);
-                    reason.push(
-                        failed
-                            .then(|| {
-                                serde_json::from_str::<serde_json::Value>(
-                                    text.lines().next().unwrap_or(""),
-                                )
-                                .ok()
-                                .and_then(|v| v["reason"].as_str().map(str::to_string))
-                            })
-                            .flatten(),
-                    );
-                    tree.push(text);
+        let mut rows = TreeRows::new(&[self.table]);
+        let mut origin = Vec::new();
+        let mut rejects = Vec::new();
+        for (i, out) in outs.iter().enumerate() {
+            match out.as_ref().map(|o| &o.payload) {
+                Some(Payload::Rows(file)) => {
+                    let n = rows.push(file)[0];
+                    origin.extend(std::iter::repeat_n(i as u32, n));
                 }
-                None => {
-                    language.push(None);
-                    status.push("unreadable");
-                    reason.push(Some("no path (or no bytes) in this row".into()));
-                    tree.push(String::new());
-                }
+                _ => rejects.push(Reject {
+                    row: i as u32,
+                    reason: "no path (or no bytes) in this row".into(),
+                    pointer: None,
+                }),
             }
         }
-        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-        columns.push(Arc::new(StringArray::from(language)));
-        columns.push(Arc::new(StringArray::from(status)));
-        columns.push(Arc::new(StringArray::from(reason)));
-        columns.push(Arc::new(StringArray::from(tree)));
-        Ok(StageOutput::all(RecordBatch::try_new(
-            self.plan(&schema)?,
-            columns,
-        )?))
+        Ok(StageOutput {
+            batch: rows.take(self.table)?,
+            origin: Some(origin),
+            rejects,
+        })
     }
 }

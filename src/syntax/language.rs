@@ -84,7 +84,12 @@ impl Language {
 
     /// The JSON string (quoted, escaped) of a node kind id.
     pub(crate) fn kind_json(&self, id: u16) -> &str {
-        self.kinds_json.get(id as usize).map_or("\"?\"", |s| s)
+        match self.kinds_json.get(id as usize) {
+            Some(s) => s,
+            // tree-sitter gives ERROR nodes the id u16::MAX, past the grammar's own kinds.
+            None if id == u16::MAX => "\"ERROR\"",
+            None => "\"?\"",
+        }
     }
 
     /// The JSON string (quoted, escaped) of a field id.

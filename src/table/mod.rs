@@ -1,6 +1,6 @@
 //! Tables: file formats (`format.rs`: Parquet, CSV/TSV, NDJSON, lines, text, blobs, HTML;
 //! compressed or not) and lakehouse tables (`lake.rs`: Delta, Iceberg), all on Arrow record
-//! batches, plus the Parquet form of `disco tree`.
+//! batches, plus the tables of `disco tree` (`tree_out.rs`).
 //!
 //! Architecture invariant: a table file appears whole or not at all: every file is written
 //! through `put.rs` (a temporary file beside the target renamed into place, or put whole), and
@@ -21,7 +21,7 @@ mod parquet_source;
 pub mod put;
 mod read;
 mod text;
-mod tree_parquet;
+mod tree_out;
 mod write;
 
 pub use delta::SchemaMode;
@@ -29,5 +29,5 @@ pub use format::FileFormat;
 pub use html::extract as html_text;
 pub use lake::{LakeFormat, Progress, TableInfo, TableRef};
 pub use read::{parse_type, Batches, Input, InputFormat, Part, ReadBatch, ReadOptions, ReadReject};
-pub use tree_parquet::{file_schema, files_path, node_schema, TreeParquetWriter};
+pub use tree_out::{tree_format, TreeOutputs, TreeWriter};
 pub use write::{Layout, Output, OutputFormat, PartWriter, WriteOptions};

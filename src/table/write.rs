@@ -279,6 +279,16 @@ impl Output {
         Ok(())
     }
 
+    /// Whether a lakehouse table that lives in a folder (Delta) is there already.
+    pub fn table_exists(&self) -> bool {
+        match (self.format, &self.volume) {
+            (OutputFormat::Lake(f), Some(v)) => {
+                lake::format(f).is_some_and(|f| f.detect(v, &self.base))
+            }
+            _ => false,
+        }
+    }
+
     /// Whether input parts are resumable units here (a directory of parts or a table).
     pub fn resumable(&self) -> bool {
         matches!(self.layout, Layout::Dir | Layout::Table)

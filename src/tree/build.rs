@@ -86,13 +86,45 @@ pub enum Payload {
     Nothing,
 }
 
-/// A file's records as values, for table writers.
+/// A file's records as values, for table writers (`tree::tables` turns them into rows of
+/// the relational form).
 #[derive(Debug)]
 pub struct FileRows {
     pub header: FileHeader,
     pub nodes: Vec<NodeRow>,
     pub definitions: Vec<Definition>,
     pub units: Vec<Unit>,
+    /// The record's `symbols` (values of its map), `edges`, `diagnostics`, `folding` and
+    /// `errors`, as the JSON record has them.
+    pub symbols: Vec<Value>,
+    pub edges: Vec<Value>,
+    pub diagnostics: Vec<Value>,
+    pub folding: Vec<Value>,
+    pub errors: Vec<Value>,
+}
+
+impl FileRows {
+    fn new(header: FileHeader, nodes: Vec<NodeRow>, extras: Extras) -> FileRows {
+        let Extras {
+            definitions,
+            units,
+            lsp,
+            mut errors,
+        } = extras;
+        let lsp = lsp.unwrap_or_else(LspJson::empty);
+        errors.extend(lsp.errors);
+        FileRows {
+            header,
+            nodes,
+            definitions,
+            units,
+            symbols: lsp.symbols.into_iter().map(|(_, v)| v).collect(),
+            edges: lsp.edges,
+            diagnostics: lsp.diagnostics,
+            folding: lsp.folding,
+            errors,
+        }
+    }
 }
 
 /// Everything besides the header and the tree.
@@ -264,6 +296,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
                 lang,
                 text,
                 mode: opts.text,
+                tokens: merged.as_ref().map(|m| &m.tokens),
             };
             let r = walk(&tree, &mut w, &mut pend.wanted);
             rows = w.rows;
@@ -300,12 +333,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     }
     let h = header(&src, status, reason, stats, servers.clone());
     let payload = if opts.format == Format::Rows {
-        Payload::Rows(Box::new(FileRows {
-            header: h,
-            nodes: rows,
-            definitions: extras.definitions,
-            units: extras.units,
-        }))
+        Payload::Rows(Box::new(FileRows::new(h, rows, extras)))
     } else {
         encode(opts.format, h, body, extras)
     };
@@ -339,28 +367,19 @@ fn typed(out: &mut Vec<u8>, ty: &str, file: Option<&str>, object: &[u8]) {
 }
 
 fn encode(format: Format, h: FileHeader, tree: Option<Vec<u8>>, extras: Extras) -> Payload {
+    if format == Format::Rows {
+        return Payload::Rows(Box::new(FileRows::new(h, Vec::new(), extras)));
+    }
     let Extras {
         definitions,
         units,
         lsp,
         mut errors,
     } = extras;
-    let lsp = lsp.unwrap_or(LspJson {
-        symbols: Default::default(),
-        diagnostics: Vec::new(),
-        edges: Vec::new(),
-        folding: Vec::new(),
-        errors: Vec::new(),
-    });
+    let lsp = lsp.unwrap_or_else(LspJson::empty);
     errors.extend(lsp.errors);
     match format {
-        Format::ParseOnly => Payload::Nothing,
-        Format::Rows => Payload::Rows(Box::new(FileRows {
-            header: h,
-            nodes: Vec::new(),
-            definitions,
-            units,
-        })),
+        Format::ParseOnly | Format::Rows => Payload::Nothing,
         Format::Nested => {
             let mut out = json_bytes(&h);
             out.pop();

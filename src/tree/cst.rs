@@ -150,6 +150,9 @@ fn num(out: &mut Vec<u8>, key: &[u8], v: u32) {
 /// JSON fragments (`,"sym":...`) to add to nodes, by tree-sitter node id.
 pub(crate) type Annotations = NodeMap<String>;
 
+/// The semantic token on a node: its type and its modifiers joined by spaces.
+pub(crate) type Tokens = NodeMap<(String, String)>;
+
 /// Writes the fields every node shares: kind, field, flags, span, (by mode) text, and what
 /// language servers said about the node.
 fn common(
@@ -330,6 +333,9 @@ pub struct NodeRow {
     pub missing: bool,
     pub span: [u64; 6],
     pub text: Option<String>,
+    /// The semantic token a language server put on the node, and its modifiers (space
+    /// separated).
+    pub token: Option<(String, String)>,
 }
 
 /// Collects [`NodeRow`]s.
@@ -338,6 +344,7 @@ pub(crate) struct RowCollector<'a> {
     pub lang: &'static Language,
     pub text: &'a str,
     pub mode: TextMode,
+    pub tokens: Option<&'a Tokens>,
 }
 
 impl Visitor for RowCollector<'_> {
@@ -368,6 +375,7 @@ impl Visitor for RowCollector<'_> {
                 e.column as u64,
             ],
             text: with_text.then(|| self.text.get(v.node.byte_range()).unwrap_or("").to_string()),
+            token: self.tokens.and_then(|t| t.get(&v.node.id()).cloned()),
         });
         Ok(())
     }

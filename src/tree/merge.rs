@@ -133,6 +133,8 @@ pub(crate) struct MergeCtx<'a> {
 /// the nodes whose pre-order index the records need.
 pub(crate) struct Merged {
     pub annots: super::cst::Annotations,
+    /// The semantic token of each node (the first one that lands on it), for node rows.
+    pub tokens: super::cst::Tokens,
     /// Finished after the walk, when node indices are known.
     symbols: Vec<(String, Value, usize)>,
     diagnostics: Vec<(Value, usize)>,
@@ -148,6 +150,19 @@ pub(crate) struct LspJson {
     pub edges: Vec<Value>,
     pub folding: Vec<Value>,
     pub errors: Vec<Value>,
+}
+
+impl LspJson {
+    /// No facts (no servers asked).
+    pub(crate) fn empty() -> LspJson {
+        LspJson {
+            symbols: Default::default(),
+            diagnostics: Vec::new(),
+            edges: Vec::new(),
+            folding: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
 }
 
 impl MergeCtx<'_> {
@@ -229,8 +244,14 @@ pub(crate) fn prepare(
         });
         symbols.push((ids[i].clone(), value, name_node.id()));
     }
+    // One token per node (the first): a node's record has one `tok`, its row one type.
+    let mut tokens = super::cst::Tokens::default();
     for t in &facts.tokens {
         if let Some(n) = ctx.node_at(&t.range) {
+            if tokens.contains_key(&n.id()) {
+                continue;
+            }
+            tokens.insert(n.id(), (t.ty.clone(), t.mods.join(" ")));
             add(
                 n,
                 format!(",\"tok\":{}", json!({"type": t.ty, "mods": t.mods})),
@@ -317,6 +338,7 @@ pub(crate) fn prepare(
         .collect();
     Merged {
         annots: annots.into_iter().map(|(k, v)| (k, v.concat())).collect(),
+        tokens,
         symbols,
         diagnostics,
         edges,

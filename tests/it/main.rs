@@ -22,5 +22,6 @@ mod slurm;
 mod support;
 mod syntax;
 mod tree_cli;
+mod tree_tables;
 mod type_fidelity;
 mod volume;

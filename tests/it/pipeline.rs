@@ -791,11 +791,20 @@ fn the_tree_stage_parses_blobs_and_accounts_for_every_file() {
             ("d.py", "ok")
         ]
     );
-    let tree: Value = serde_json::from_str(rows[0]["tree"].as_str().unwrap()).unwrap();
-    assert_eq!(tree["tree"]["children"][0]["kind"], "function_definition");
+    // The stage's rows are the `files` table of the relational form.
     assert_eq!(rows[0]["language"], "python");
-    let d: Value = serde_json::from_str(rows[3]["tree"].as_str().unwrap()).unwrap();
-    assert_eq!(d["file"]["encoding"], "windows-1252");
+    assert_eq!(rows[3]["encoding"], "windows-1252");
+    // `table = "nodes"`: the nodes of every file, as `disco tree --format parquet` has them.
+    std::fs::write(
+        dir.path().join("n.toml"),
+        "input = \"file://repo\"\nstages = [{ use = \"tree\", table = \"nodes\" }]\noutput = \"file://out/n.ndjson\"\n",
+    )
+    .unwrap();
+    ok(disco_in(dir.path()).args(["run", "n.toml", "--input-format", "blob", "--quiet"]));
+    let nodes = json_lines(&std::fs::read_to_string(dir.path().join("out/n.ndjson")).unwrap());
+    assert!(nodes
+        .iter()
+        .any(|n| n["kind"] == "function_definition" && n["depth"] == 1));
     // Paths into a volume work too.
     std::fs::write(
         dir.path().join("paths.ndjson"),

@@ -12,6 +12,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 mod full;
+mod start;
+
+pub use start::{LspConfig, LspServers};
 
 use super::record::ServerProducer;
 use crate::catalog::ServerDef;

@@ -1,0 +1,718 @@
+//! The relational form of `disco.tree/1`: the JSON records and the tables of the same input
+//! hold the same facts; the tables read back in polars and deltalake with their joins
+//! working; shards fill one Delta table with every file once; a rerun adds nothing twice;
+//! the `tree` stage gives the rows `disco tree` gives.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use crate::bad_input::bad_tree;
+use crate::support::{disco, json_lines, repo_root, run};
+
+const TABLES: [&str; 10] = [
+    "files",
+    "nodes",
+    "definitions",
+    "units",
+    "symbols",
+    "edges",
+    "diagnostics",
+    "servers",
+    "errors",
+    "folding",
+];
+
+/// Facts: table name → rows (objects without null values, numbers as f64), sorted.
+type Facts = BTreeMap<String, Vec<String>>;
+
+/// A row in canonical form: keys sorted, nulls dropped, every number a float.
+fn canonical(row: &Map<String, Value>) -> String {
+    let mut out = Map::new();
+    for (k, v) in row {
+        let v = match v {
+            Value::Null => continue,
+            Value::Number(n) => json!(n.as_f64().unwrap()),
+            other => other.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out).to_string()
+}
+
+fn span(row: &mut Map<String, Value>, s: &Value) {
+    for (i, k) in [
+        "start_byte",
+        "end_byte",
+        "start_row",
+        "start_col",
+        "end_row",
+        "end_col",
+    ]
+    .iter()
+    .enumerate()
+    {
+        row.insert(k.to_string(), s[i].clone());
+    }
+}
+
+fn pair(row: &mut Map<String, Value>, v: &Value, start: &str, end: &str) {
+    row.insert(start.into(), v[0].clone());
+    row.insert(end.into(), v[1].clone());
+}
+
+fn obj(pairs: &[(&str, &Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), (*v).clone()))
+        .collect()
+}
+
+/// The facts of nested JSON records, converted independently of Disco's own conversion.
+fn json_facts(records: &[Value]) -> Facts {
+    let mut facts: BTreeMap<String, Vec<String>> =
+        TABLES.iter().map(|t| (t.to_string(), Vec::new())).collect();
+    let mut add = |t: &str, row: Map<String, Value>| {
+        facts.get_mut(t).unwrap().push(canonical(&row));
+    };
+    // Edge endpoints inside the volume carry their file's id.
+    let ids: BTreeMap<&str, &Value> = records
+        .iter()
+        .map(|r| (r["file"]["path"].as_str().unwrap(), &r["file"]["id"]))
+        .collect();
+    let file_of = |end: &Value| match end["external"] {
+        Value::Bool(true) => Value::Null,
+        _ => ids[end["path"].as_str().unwrap()].clone(),
+    };
+    for r in records {
+        // Every key of the record is a fact of some table (or the tree, walked below).
+        for k in r.as_object().unwrap().keys() {
+            assert!(
+                [
+                    "schema",
+                    "file",
+                    "status",
+                    "reason",
+                    "producers",
+                    "stats",
+                    "definitions",
+                    "units",
+                    "symbols",
+                    "diagnostics",
+                    "edges",
+                    "folding",
+                    "errors",
+                    "tree"
+                ]
+                .contains(&k.as_str()),
+                "a record key no table holds: {k}"
+            );
+        }
+        let f = &r["file"];
+        let id = f["id"].clone();
+        let file = |mut row: Map<String, Value>| {
+            row.insert("file".into(), id.clone());
+            row
+        };
+        let st = &r["stats"];
+        let syn = &r["producers"]["syntax"];
+        add(
+            "files",
+            obj(&[
+                ("file", &id),
+                ("volume", &f["volume"]),
+                ("path", &f["path"]),
+                ("language", &f["language"]),
+                ("bytes", &f["bytes"]),
+                ("sha256", &f["sha256"]),
+                ("encoding", &f["encoding"]),
+                ("encoding_confidence", &f["encoding_confidence"]),
+                ("compression", &f["compression"]),
+                ("generated", &f["generated"]),
+                ("vendored", &f["vendored"]),
+                ("status", &r["status"]),
+                ("reason", &r["reason"]),
+                ("grammar", &syn["grammar"]),
+                ("grammar_version", &syn["version"]),
+                ("syntax_status", &syn["status"]),
+                ("nodes", &st["nodes"]),
+                ("named_nodes", &st["named_nodes"]),
+                ("depth", &st["depth"]),
+                ("error_nodes", &st["error_nodes"]),
+                ("missing_nodes", &st["missing_nodes"]),
+                ("error_ratio", &st["error_ratio"]),
+                ("lines", &st["lines"]),
+            ]),
+        );
+        for s in r["producers"]["servers"].as_array().unwrap() {
+            add(
+                "servers",
+                file(obj(&[
+                    ("server", &s["name"]),
+                    ("version", &s["version"]),
+                    ("position_encoding", &s["position_encoding"]),
+                    ("status", &s["status"]),
+                    ("error", &s["error"]),
+                ])),
+            );
+        }
+        for e in r["errors"].as_array().unwrap() {
+            add(
+                "errors",
+                file(obj(&[
+                    ("producer", &e["producer"]),
+                    ("request", &e["request"]),
+                    ("code", &e["code"]),
+                    ("message", &e["message"]),
+                ])),
+            );
+        }
+        for fold in r["folding"].as_array().unwrap() {
+            add(
+                "folding",
+                file(obj(&[
+                    ("start_line", &fold[0]),
+                    ("end_line", &fold[1]),
+                    ("kind", &fold[2]),
+                ])),
+            );
+        }
+        for d in r["definitions"].as_array().unwrap() {
+            let mut row = file(obj(&[
+                ("node", &d["node"]),
+                ("name_node", &d["name_node"]),
+                ("kind", &d["kind"]),
+                ("name", &d["name"]),
+                ("doc", &d["doc"]),
+                ("enclosing", &d["enclosing"]),
+            ]));
+            span(&mut row, &d["span"]);
+            pair(&mut row, &d["doc_span"], "doc_start", "doc_end");
+            add("definitions", row);
+        }
+        for u in r["units"].as_array().unwrap() {
+            let mut row = file(obj(&[
+                ("node", &u["node"]),
+                ("kind", &u["kind"]),
+                ("name", &u["name"]),
+                ("signature_text", &u["signature_text"]),
+                ("sha256", &u["sha256"]),
+                ("norm_sha256", &u["norm_sha256"]),
+            ]));
+            span(&mut row, &u["span"]);
+            pair(
+                &mut row,
+                &u["signature"],
+                "signature_start",
+                "signature_end",
+            );
+            pair(&mut row, &u["body"], "body_start", "body_end");
+            pair(&mut row, &u["doc"], "doc_start", "doc_end");
+            add("units", row);
+        }
+        for s in r["symbols"].as_object().unwrap().values() {
+            // Callers and callees are the `calls` edges; `rel` is not filled yet.
+            assert_eq!(s["rel"], json!([]), "{s}");
+            add(
+                "symbols",
+                file(obj(&[
+                    ("symbol", &s["id"]),
+                    ("name", &s["name"]),
+                    ("kind", &s["kind"]),
+                    ("detail", &s["detail"]),
+                    ("hover", &s["hover"]),
+                    ("enclosing", &s["enclosing"]),
+                    ("def_path", &s["def"]["path"]),
+                    ("def_node", &s["def"]["node"]),
+                    ("refs", &s["refs"]),
+                    ("external", &s["external"]),
+                    ("source", &s["source"]),
+                ])),
+            );
+        }
+        for e in r["edges"].as_array().unwrap() {
+            let (from, to) = (&e["from"], &e["to"]);
+            add(
+                "edges",
+                file(obj(&[
+                    ("kind", &e["kind"]),
+                    ("from_path", &from["path"]),
+                    ("from_file", &file_of(from)),
+                    ("from_node", &from["node"]),
+                    ("from_symbol", &from["sym"]),
+                    ("from_external", &from["external"]),
+                    ("to_path", &to["path"]),
+                    ("to_file", &file_of(to)),
+                    ("to_node", &to["node"]),
+                    ("to_symbol", &to["sym"]),
+                    ("to_external", &to["external"]),
+                    ("name", &e["name"]),
+                    ("source", &e["source"]),
+                ])),
+            );
+        }
+        for d in r["diagnostics"].as_array().unwrap() {
+            let code = match &d["code"] {
+                Value::Number(n) => json!(n.to_string()),
+                other => other.clone(),
+            };
+            let mut row = file(obj(&[
+                ("node", &d["node"]),
+                ("severity", &d["severity"]),
+                ("code", &code),
+                ("source", &d["source"]),
+                ("message", &d["message"]),
+            ]));
+            span(&mut row, &d["span"]);
+            add("diagnostics", row);
+        }
+        // The tree, walked with each node's parent and depth.
+        let mut stack: Vec<(&Value, Value, u64)> = Vec::new();
+        if !r["tree"].is_null() {
+            stack.push((&r["tree"], Value::Null, 0));
+        }
+        while let Some((n, parent, depth)) = stack.pop() {
+            let tok = &n["tok"];
+            let mods = tok["mods"]
+                .as_array()
+                .map(|m| {
+                    json!(m
+                        .iter()
+                        .map(|x| x.as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(" "))
+                })
+                .unwrap_or(Value::Null);
+            let f = json!(false);
+            let mut row = file(obj(&[
+                ("id", &n["n"]),
+                ("parent", &parent),
+                ("depth", &json!(depth)),
+                (
+                    "last",
+                    if n["last"].is_null() {
+                        &n["n"]
+                    } else {
+                        &n["last"]
+                    },
+                ),
+                ("kind", &n["kind"]),
+                ("field", &n["field"]),
+                ("named", &n["named"]),
+                (
+                    "extra",
+                    if n["extra"].is_null() {
+                        &f
+                    } else {
+                        &n["extra"]
+                    },
+                ),
+                (
+                    "error",
+                    if n["error"].is_null() {
+                        &f
+                    } else {
+                        &n["error"]
+                    },
+                ),
+                (
+                    "missing",
+                    if n["missing"].is_null() {
+                        &f
+                    } else {
+                        &n["missing"]
+                    },
+                ),
+                ("text", &n["text"]),
+                ("token_type", &tok["type"]),
+                ("token_modifiers", &mods),
+            ]));
+            span(&mut row, &n["span"]);
+            add("nodes", row);
+            for c in n["children"].as_array().into_iter().flatten() {
+                stack.push((c, n["n"].clone(), depth + 1));
+            }
+        }
+    }
+    for rows in facts.values_mut() {
+        rows.sort();
+    }
+    facts
+}
+
+/// The rows of the tables under `out`, read back with `disco read`.
+fn table_facts(out: &Path) -> Facts {
+    let mut facts = Facts::new();
+    for t in TABLES {
+        let (o, stdout, stderr) = run(disco().arg("read").arg(out.join(t)));
+        assert!(o.status.success(), "{t}: {stderr}");
+        let mut rows: Vec<String> = json_lines(&stdout)
+            .iter()
+            .map(|r| canonical(r.as_object().unwrap()))
+            .collect();
+        rows.sort();
+        facts.insert(t.to_string(), rows);
+    }
+    facts
+}
+
+fn assert_same(json: &Facts, tables: &Facts) {
+    for t in TABLES {
+        let (a, b) = (&json[t], &tables[t]);
+        let only_json: Vec<&String> = a.iter().filter(|r| !b.contains(r)).take(3).collect();
+        let only_tables: Vec<&String> = b.iter().filter(|r| !a.contains(r)).take(3).collect();
+        assert!(
+            a == b,
+            "{t}: {} rows from JSON, {} from the tables\nonly in JSON: {only_json:#?}\nonly in the tables: {only_tables:#?}",
+            a.len(),
+            b.len()
+        );
+    }
+}
+
+fn tree_json(dir: &Path, args: &[&str]) -> Vec<Value> {
+    let (out, stdout, stderr) = run(disco().arg("tree").arg(dir).args(args).arg("--quiet"));
+    assert!(out.status.success(), "{stderr}");
+    json_lines(&stdout)
+}
+
+fn tree_tables(dir: &Path, out: &Path, format: &str, args: &[&str]) -> String {
+    let (o, _, stderr) = run(disco()
+        .arg("tree")
+        .arg(dir)
+        .args(["--format", format, "-o"])
+        .arg(out)
+        .args(args)
+        .arg("--quiet"));
+    assert!(o.status.success(), "{stderr}");
+    stderr
+}
+
+fn server_installed(server: &str) -> bool {
+    let (out, stdout, _) = run(disco().args(["servers", "check"]));
+    let ok = out.status.success()
+        && stdout
+            .lines()
+            .any(|l| l.starts_with(server) && l.contains(" ok "));
+    if !ok {
+        assert!(
+            std::env::var_os("DISCO_REQUIRE_SERVERS").is_none(),
+            "{server} is not installed: run scripts/setup-servers.sh"
+        );
+        eprintln!("SKIPPED: {server} is not installed (scripts/setup-servers.sh)");
+    }
+    ok
+}
+
+#[test]
+fn the_published_table_schemas_match_the_code() {
+    let dir = repo_root().join("schema/tables");
+    for t in disco::tree::tables::TreeTable::ALL {
+        let expected = serde_json::to_string_pretty(&t.schema_json()).unwrap() + "\n";
+        let path = dir.join(format!("{}.json", t.name()));
+        if std::env::var_os("DISCO_BLESS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let published = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} is missing (DISCO_BLESS=1 writes it)", path.display()));
+        assert_eq!(
+            published,
+            expected,
+            "{} differs from the code",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn json_lines_and_parquet_tables_hold_the_same_facts_for_bad_input() {
+    let bad = bad_tree();
+    let out = tempfile::tempdir().unwrap();
+    let args = ["--max-bytes", "1M", "--jobs", "2"];
+    let records = tree_json(bad.path(), &args);
+    // Trees past the nested format's depth limit are `too_deep` there, whole in the tables
+    // (rows have no depth limit, as `--flat` has none): compared by the other files.
+    let deep: Vec<String> = records
+        .iter()
+        .filter(|r| r["status"] == "too_deep")
+        .map(|r| format!("\"file\":{}", r["file"]["id"]))
+        .collect();
+    assert_eq!(deep.len(), 2);
+    let shallow = |mut f: Facts| {
+        for rows in f.values_mut() {
+            rows.retain(|r| !deep.iter().any(|d| r.contains(d.as_str())));
+        }
+        f
+    };
+    let json = shallow(json_facts(&records));
+    tree_tables(bad.path(), &out.path().join("t"), "parquet", &args);
+    let tables = shallow(table_facts(&out.path().join("t")));
+    assert!(json["files"].len() >= 10, "{:?}", json["files"]);
+    assert!(json["nodes"].len() > 10);
+    assert_same(&json, &tables);
+}
+
+#[test]
+fn json_lines_and_delta_tables_hold_the_same_facts_with_a_language_server() {
+    if !server_installed("basedpyright") {
+        return;
+    }
+    let dir = repo_root().join("fixtures/lsp/python");
+    let out = tempfile::tempdir().unwrap();
+    let args = ["--lsp", "full", "--jobs", "1"];
+    let json = json_facts(&tree_json(&dir, &args));
+    tree_tables(&dir, &out.path().join("t"), "delta", &args);
+    let tables = table_facts(&out.path().join("t"));
+    for t in ["symbols", "edges", "diagnostics", "servers"] {
+        assert!(!json[t].is_empty(), "no {t} in the records");
+    }
+    assert!(json["nodes"].iter().any(|n| n.contains("token_type")));
+    assert_same(&json, &tables);
+}
+
+/// The Delta tables under `base` in polars (through deltalake): row counts, and how many
+/// `references` edges inside the volume join a node and a symbol.
+fn joins(base: &Path) -> Value {
+    crate::pipeline::py(
+        "import sys, json, polars as pl\n\
+         from deltalake import DeltaTable\n\
+         base = sys.argv[1]\n\
+         t = {n: pl.from_arrow(DeltaTable(f'{base}/{n}').to_pyarrow_table()) for n in\n\
+              ['files', 'nodes', 'symbols', 'edges', 'definitions', 'diagnostics']}\n\
+         refs = t['edges'].filter((pl.col('kind') == 'references') & ~pl.col('to_external').fill_null(False)).with_row_index('i')\n\
+         nodes = refs.join(t['nodes'], left_on=['from_file', 'from_node'], right_on=['file', 'id'], how='inner')\n\
+         syms = t['symbols']\n\
+         by_id = refs.join(syms.select(pl.col('symbol').alias('to_symbol')), on='to_symbol', how='semi')\n\
+         by_def = refs.join(syms.select(['def_path', 'def_node']), left_on=['to_path', 'to_node'], right_on=['def_path', 'def_node'], how='semi')\n\
+         with_symbol = pl.concat([by_id['i'], by_def['i']]).unique().len()\n\
+         defs = t['symbols'].join(t['nodes'], left_on=['file', 'def_node'], right_on=['file', 'id'], how='inner')\n\
+         diags = t['diagnostics'].join(t['nodes'], left_on=['file', 'node'], right_on=['file', 'id'], how='inner')\n\
+         print(json.dumps({\n\
+           'counts': {n: v.height for n, v in t.items()},\n\
+           'polars_files': pl.read_delta(f'{base}/files').height,\n\
+           'paths': sorted(t['files']['path'].to_list()),\n\
+           'unique_nodes': t['nodes'].select(['file', 'id']).unique().height,\n\
+           'node_sum': int(t['files']['nodes'].fill_null(0).sum()),\n\
+           'refs': refs.height, 'refs_with_node': nodes['i'].unique().len(),\n\
+           'refs_named': nodes.filter(pl.col('text') == pl.col('name'))['i'].unique().len(),\n\
+           'refs_with_symbol': with_symbol,\n\
+           'symbols_on_their_name': defs.filter(pl.col('text') == pl.col('name'))['symbol'].unique().len(),\n\
+           'symbols_with_node': defs.height, 'symbols_with_def_node': syms.filter(pl.col('def_node').is_not_null()).height,\n\
+           'diagnostics_on_nodes': diags.height}))",
+        &[base.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn delta_tables_read_back_in_polars_and_every_reference_joins_a_node_and_a_symbol() {
+    if crate::pipeline::python().is_none() || !server_installed("basedpyright") {
+        return;
+    }
+    let dir = repo_root().join("fixtures/lsp/python");
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("t");
+    tree_tables(&dir, &base, "delta", &["--lsp", "full"]);
+    let j = joins(&base);
+    let c = &j["counts"];
+    assert_eq!(c["files"], 3, "{j}");
+    assert_eq!(j["polars_files"], 3);
+    assert_eq!(j["unique_nodes"], c["nodes"]);
+    assert_eq!(j["node_sum"], c["nodes"]);
+    assert!(j["refs"].as_u64().unwrap() >= 5, "{j}");
+    assert_eq!(j["refs_with_node"], j["refs"], "{j}");
+    assert_eq!(j["refs_with_symbol"], j["refs"], "{j}");
+    assert_eq!(j["symbols_with_node"], j["symbols_with_def_node"], "{j}");
+    // Most land on a node with the name itself (a constructor's reference starts at the
+    // class name it is called by).
+    let half = |k: &str, of: &Value| j[k].as_u64().unwrap() * 2 > of.as_u64().unwrap();
+    assert!(half("refs_named", &j["refs"]), "{j}");
+    assert!(half("symbols_on_their_name", &c["symbols"]), "{j}");
+    assert_eq!(j["diagnostics_on_nodes"], c["diagnostics"], "{j}");
+}
+
+#[test]
+fn two_shards_fill_one_delta_table_with_every_file_once_even_after_a_crash() {
+    if crate::pipeline::python().is_none() {
+        return;
+    }
+    let corpus = repo_root().join("fixtures/langs");
+    let expected: Vec<Value> = {
+        let mut p: Vec<Value> = tree_json(&corpus, &[])
+            .iter()
+            .map(|r| r["file"]["path"].clone())
+            .collect();
+        p.sort_by_key(|v| v.to_string());
+        p
+    };
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("t");
+    let shard = |env: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = disco();
+        cmd.arg("tree")
+            .arg(&corpus)
+            .args(["--format", "delta", "-o"])
+            .arg(&base)
+            .args(args)
+            .arg("--quiet");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    // Shard 1 of 2 (from Slurm's variables) dies after three of its tables committed;
+    // shard 0 runs at the same time.
+    let mut first = shard(&[], &["--shard", "0/2"]).spawn().unwrap();
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "2"),
+    ];
+    let crashed = run(&mut shard(
+        &[slurm[0], slurm[1], ("DISCO_CRASH_AFTER_TABLES", "3")],
+        &[],
+    ));
+    assert!(!crashed.0.status.success(), "{}", crashed.2);
+    assert!(first.wait().unwrap().success());
+    // Its rerun writes the seven tables it had not committed; another rerun does nothing.
+    let (o, _, stderr) = run(&mut shard(&slurm, &[]));
+    assert!(o.status.success(), "{stderr}");
+    let (o, _, stderr) = run(&mut shard(&slurm, &[]));
+    assert!(
+        o.status.success() && stderr.contains("nothing to do"),
+        "{stderr}"
+    );
+    let j = joins(&base);
+    let mut paths: Vec<Value> = j["paths"].as_array().unwrap().clone();
+    paths.sort_by_key(|v| v.to_string());
+    assert_eq!(paths, expected, "every file exactly once");
+    assert_eq!(j["unique_nodes"], j["counts"]["nodes"], "no node twice");
+    assert_eq!(j["node_sum"], j["counts"]["nodes"], "every file's nodes");
+}
+
+#[test]
+fn an_unknown_format_or_a_table_of_another_schema_is_refused_before_any_work() {
+    let corpus = repo_root().join("fixtures/langs");
+    let out = tempfile::tempdir().unwrap();
+    let (o, _, stderr) = run(disco()
+        .arg("tree")
+        .arg(&corpus)
+        .args(["--format", "orc", "-o"])
+        .arg(out.path().join("t")));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("unknown output format `orc`"), "{stderr}");
+    // A Delta table named `nodes` that holds something else.
+    let csv = out.path().join("x.csv");
+    std::fs::write(&csv, "a,b\n1,2\n").unwrap();
+    let (o, _, stderr) = run(disco()
+        .arg("run")
+        .arg("--input")
+        .arg(&csv)
+        .arg("--output")
+        .arg(out.path().join("t/nodes"))
+        .args(["--format", "delta", "--quiet"]));
+    assert!(o.status.success(), "{stderr}");
+    let (o, _, stderr) = run(disco()
+        .arg("tree")
+        .arg(&corpus)
+        .args(["--format", "delta", "-o"])
+        .arg(out.path().join("t"))
+        .arg("--quiet"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("nodes"), "{stderr}");
+    // Nothing was written: no other table exists.
+    assert!(!out.path().join("t/files/_delta_log").exists(), "{stderr}");
+}
+
+#[test]
+fn the_stage_asks_language_servers_and_gives_the_rows_disco_tree_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    crate::support::write(p, "repo/a.py", b"def alpha():\n    return 1\n");
+    crate::support::write(p, "repo/b.py", b"def beta():\n    return 2\n");
+    std::fs::write(
+        p.join("disco.toml"),
+        format!(
+            "[servers.fake]\ncommand = [{:?}]\nlanguages = [\"python\"]\nenv = {{ FAKE_LSP_MODE = \"ok\" }}\n",
+            crate::support::fake_lsp().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("paths.ndjson"),
+        "{\"path\": \"a.py\"}\n{\"path\": \"b.py\"}\n",
+    )
+    .unwrap();
+    for table in ["files", "symbols", "nodes"] {
+        std::fs::write(
+            p.join(format!("{table}.toml")),
+            format!(
+                "input = \"file://paths.ndjson\"\nstages = [{{ use = \"tree\", volume = \"file://repo\", lsp = \"symbols\", table = \"{table}\" }}]\noutput = \"file://stage/{table}.ndjson\"\n"
+            ),
+        )
+        .unwrap();
+        let (o, _, stderr) =
+            run(disco()
+                .current_dir(p)
+                .args(["run", &format!("{table}.toml"), "--quiet"]));
+        assert!(o.status.success(), "{stderr}");
+    }
+    let (o, _, stderr) = run(disco().current_dir(p).args([
+        "tree", "repo", "--lsp", "symbols", "--format", "ndjson", "-o", "cli", "--quiet",
+    ]));
+    assert!(o.status.success(), "{stderr}");
+    let rows = |text: String| {
+        let mut rows: Vec<String> = json_lines(&text)
+            .iter()
+            .map(|r| canonical(r.as_object().unwrap()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    for table in ["files", "symbols", "nodes"] {
+        let stage = rows(std::fs::read_to_string(p.join(format!("stage/{table}.ndjson"))).unwrap());
+        let cli = rows(
+            std::fs::read_to_string(p.join(format!("cli/{table}/part-000000.ndjson"))).unwrap(),
+        );
+        assert_eq!(stage, cli, "{table}");
+        if table == "symbols" {
+            assert_eq!(stage.len(), 2, "{stage:?}");
+            assert!(stage[0].contains("def alpha()"), "{stage:?}");
+        }
+        if table == "nodes" {
+            assert!(stage
+                .iter()
+                .any(|n| n.contains("\"token_type\":\"function\"")));
+        }
+    }
+}
+
+#[test]
+fn a_rerun_over_unchanged_files_parses_nothing_and_a_changed_file_is_added() {
+    if crate::pipeline::python().is_none() {
+        return;
+    }
+    let corpus = tempfile::tempdir().unwrap();
+    for name in ["a.py", "b.py", "c.rs"] {
+        crate::support::write(corpus.path(), name, format!("# {name}\n").as_bytes());
+    }
+    let out = tempfile::tempdir().unwrap();
+    let base = out.path().join("t");
+    let first = tree_tables(corpus.path(), &base, "delta", &[]);
+    assert!(first.contains("3 files from"), "{first}");
+    let again = tree_tables(corpus.path(), &base, "delta", &[]);
+    assert!(
+        again.contains("3 files unchanged") && again.contains("nothing to do"),
+        "{again}"
+    );
+    crate::support::write(corpus.path(), "b.py", b"def b():\n    pass\n");
+    crate::support::write(corpus.path(), "d.py", b"x = 1\n");
+    let third = tree_tables(corpus.path(), &base, "delta", &[]);
+    assert!(
+        third.contains("2 files unchanged") && third.contains("2 files from"),
+        "{third}"
+    );
+    let j = joins(&base);
+    // The changed file has its old rows and its new ones (told apart by `sha256`).
+    assert_eq!(j["paths"], json!(["a.py", "b.py", "b.py", "c.rs", "d.py"]));
+}
