@@ -111,27 +111,20 @@ fn paths_in_table(table: &Path) -> BTreeMap<String, u64> {
     serde_json::from_value(got).unwrap()
 }
 
-#[test]
-fn an_array_job_with_a_killed_and_requeued_task_writes_every_file_exactly_once() {
-    let Some(conf) = slurm() else { return };
-    if crate::pipeline::python().is_none() {
-        return;
-    }
+/// A corpus of several repositories: the language-server fixtures, one per language, and
+/// two folders of Disco's own sources. Returns the workspace and the corpus's paths.
+fn corpus() -> (tempfile::TempDir, Vec<String>) {
     let ws = tempfile::tempdir().unwrap();
     let dir = ws.path();
-    // Several repositories: the language-server fixtures, one per language, and Disco's own
-    // sources.
     let mut paths = Vec::new();
     let lsp = repo_root().join("fixtures/lsp");
     for lang in ["bash", "c", "go", "python", "rust", "typescript"] {
-        if lsp.join(lang).is_dir() {
-            copy_repo(
-                &lsp.join(lang),
-                &dir.join("corpus").join(lang),
-                &format!("{lang}/"),
-                &mut paths,
-            );
-        }
+        copy_repo(
+            &lsp.join(lang),
+            &dir.join("corpus").join(lang),
+            &format!("{lang}/"),
+            &mut paths,
+        );
     }
     for src in ["pipeline", "tree"] {
         copy_repo(
@@ -151,79 +144,86 @@ fn an_array_job_with_a_killed_and_requeued_task_writes_every_file_exactly_once()
         ),
     )
     .unwrap();
-    // Parts of 2 files: each of the 4 tasks commits several parts. Task 2's second part
-    // (index 6) hangs after its data files are written and before its commit, until the
-    // scheduler kills it; once requeued it runs normally.
-    let disco = env!("CARGO_BIN_EXE_disco");
+    (ws, paths)
+}
+
+/// Submits `command` (a Disco command line) as `sbatch --array=0-3`; task 2 hangs at part
+/// `hang` (its data files written, not committed) until `scancel` kills it; once requeued it
+/// runs normally. Then `table` (a Delta table of the workspace) must hold every path of the
+/// corpus exactly once.
+fn killed_and_requeued(
+    conf: &Path,
+    ws: &Path,
+    paths: &[String],
+    command: &str,
+    hang: usize,
+    table: &str,
+) {
     let script = format!(
         "#!/bin/bash\n\
          cd '{dir}'\n\
          export DISCO_CATALOG='{dir}/disco.toml'\n\
          if [ \"$SLURM_ARRAY_TASK_ID\" = 2 ] && [ ! -e '{dir}/requeued' ]; then\n\
-         \x20 export DISCO_HANG_AT_PART=6\n\
+         \x20 export DISCO_HANG_AT_PART={hang}\n\
          fi\n\
-         exec '{disco}' run --input file://corpus --input-format blob --batch-size 2 \\\n\
-         \x20 --stage tree --output trees --format delta --quiet\n",
-        dir = dir.display()
+         exec '{disco}' {command}\n",
+        dir = ws.display(),
+        disco = env!("CARGO_BIN_EXE_disco"),
     );
-    std::fs::write(dir.join("tree.sbatch"), script).unwrap();
+    std::fs::write(ws.join("job.sbatch"), script).unwrap();
     let job = slurm_cmd(
-        &conf,
+        conf,
         "sbatch",
         &[
             "--parsable",
             "--requeue",
             "--array=0-3",
             "--job-name=disco-trees",
-            &format!("--chdir={}", dir.display()),
-            &format!("--output={}/task-%a.log", dir.display()),
-            &dir.join("tree.sbatch").to_string_lossy(),
+            &format!("--chdir={}", ws.display()),
+            &format!("--output={}/task-%a.log", ws.display()),
+            &ws.join("job.sbatch").to_string_lossy(),
         ],
     );
     let job = job.split(';').next().unwrap().to_string();
-    let log = dir.join("task-2.log");
+    let log = ws.join("task-2.log");
+    let task_log =
+        |t: usize| std::fs::read_to_string(ws.join(format!("task-{t}.log"))).unwrap_or_default();
     wait_for(
         "task 2 to reach its hanging part",
         Duration::from_secs(300),
         || std::fs::read_to_string(&log).is_ok_and(|l| l.contains("DISCO_HANG_AT_PART")),
     );
-    // Killed mid-run: its first part is committed, its second written but not committed.
-    slurm_cmd(&conf, "scancel", &[&format!("{job}_2")]);
+    // Killed mid-run by the scheduler.
+    slurm_cmd(conf, "scancel", &[&format!("{job}_2")]);
     let finished = |s: &str| !matches!(s, "PENDING" | "RUNNING" | "CONFIGURING" | "COMPLETING");
     wait_for("the tasks to end", Duration::from_secs(600), || {
-        (0..4).all(|t| finished(&task_state(&conf, &job, t)))
+        (0..4).all(|t| finished(&task_state(conf, &job, t)))
     });
-    assert_eq!(task_state(&conf, &job, 2), "CANCELLED");
+    assert_eq!(task_state(conf, &job, 2), "CANCELLED");
     for t in [0, 1, 3] {
-        assert_eq!(
-            task_state(&conf, &job, t),
-            "COMPLETED",
-            "{}",
-            std::fs::read_to_string(dir.join(format!("task-{t}.log"))).unwrap_or_default()
-        );
+        assert_eq!(task_state(conf, &job, t), "COMPLETED", "{}", task_log(t));
     }
-    let partial = paths_in_table(&dir.join("trees"));
+    let partial = paths_in_table(&ws.join(table));
     assert!(
         partial.len() < paths.len(),
         "task 2 was killed before its shard was done"
     );
     // Requeued, it keeps its array index and count (a fresh `sbatch --array=2` would not),
-    // skips the part it committed and redoes the one it was killed in.
-    std::fs::write(dir.join("requeued"), "").unwrap();
-    slurm_cmd(&conf, "scontrol", &["requeue", &format!("{job}_2")]);
+    // skips what it committed and redoes the rest.
+    std::fs::write(ws.join("requeued"), "").unwrap();
+    slurm_cmd(conf, "scontrol", &["requeue", &format!("{job}_2")]);
     // Slurm holds a requeued job for a while before it is eligible again.
     slurm_cmd(
-        &conf,
+        conf,
         "scontrol",
         &["update", &format!("jobid={job}_2"), "starttime=now"],
     );
     wait_for("the requeued task", Duration::from_secs(600), || {
-        let s = task_state(&conf, &job, 2);
+        let s = task_state(conf, &job, 2);
         finished(&s) && s != "CANCELLED"
     });
-    let log2 = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(task_state(&conf, &job, 2), "COMPLETED", "{log2}");
-    let table = paths_in_table(&dir.join("trees"));
+    assert_eq!(task_state(conf, &job, 2), "COMPLETED", "{}", task_log(2));
+    let table = paths_in_table(&ws.join(table));
     let once: Vec<&String> = table.keys().collect();
     assert_eq!(
         once,
@@ -232,4 +232,42 @@ fn an_array_job_with_a_killed_and_requeued_task_writes_every_file_exactly_once()
     );
     let twice: Vec<_> = table.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "files written more than once: {twice:?}");
+}
+
+#[test]
+fn an_array_job_with_a_killed_and_requeued_task_writes_every_file_exactly_once() {
+    let Some(conf) = slurm() else { return };
+    if crate::pipeline::python().is_none() {
+        return;
+    }
+    // The tree stage of a pipeline, in parts of 2 files: each task commits several parts,
+    // and task 2 is killed in its second (part 6), after its first was committed.
+    let (ws, paths) = corpus();
+    killed_and_requeued(
+        &conf,
+        ws.path(),
+        &paths,
+        "run --input file://corpus --input-format blob --batch-size 2 \\\n\x20 --stage tree --output trees --format delta --quiet",
+        6,
+        "trees",
+    );
+}
+
+#[test]
+fn a_disco_tree_array_job_with_a_killed_and_requeued_task_fills_the_files_table_once() {
+    let Some(conf) = slurm() else { return };
+    if crate::pipeline::python().is_none() {
+        return;
+    }
+    // `disco tree` into the Delta tree tables: a shard commits its tables at the end, the
+    // files table last; task 2 is killed at its first commit, with its data files written.
+    let (ws, paths) = corpus();
+    killed_and_requeued(
+        &conf,
+        ws.path(),
+        &paths,
+        "tree corpus --lsp none --format delta -o ws://out --quiet",
+        2,
+        "out/files",
+    );
 }
