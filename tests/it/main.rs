@@ -17,6 +17,8 @@ mod part_failures;
 mod pipeline;
 mod s3;
 mod schema;
+#[cfg(feature = "sql")]
+mod sql;
 mod support;
 mod syntax;
 mod tree_cli;
