@@ -9,7 +9,7 @@ CARGO ?= cargo
 FEATURES ?= --all-features
 TOOLS ?= $(HOME)/.cache/disco/tools
 
-.PHONY: run test setup build lint fmt bench bench-lakehouse clean vsix
+.PHONY: run test setup build lint fmt bench bench-lakehouse bench-sql clean vsix
 
 run:
 	DISCO_TOOLS=$(TOOLS) SKIP_RUST_ANALYZER=1 scripts/setup-servers.sh
@@ -54,6 +54,11 @@ bench:
 # comes from `make setup`.
 bench-lakehouse:
 	DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/lakehouse.sh
+
+# `disco sql` against DuckDB and polars: a group-by over a 1-million-row Parquet table
+# (issue 13); DuckDB is installed into the venv on first use.
+bench-sql:
+	DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/sql.sh
 
 clean:
 	$(CARGO) clean

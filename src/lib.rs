@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod lsp;
 pub mod pipeline;
 pub mod server;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod syntax;
 pub mod table;
 pub mod tree;

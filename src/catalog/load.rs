@@ -13,7 +13,7 @@ use super::resolve::{is_builtin_scheme, split_scheme};
 use super::CATALOG_FILE;
 
 /// Built-in stage names a pipeline may use besides catalog resources.
-pub const BUILTIN_STAGES: &[&str] = &["tree", "select", "rename", "filter", "explode"];
+pub const BUILTIN_STAGES: &[&str] = &["tree", "select", "rename", "filter", "explode", "sql"];
 
 type Options = BTreeMap<String, Spanned<toml::Value>>;
 

@@ -5,6 +5,8 @@
 mod catalog;
 mod pipe;
 mod servers;
+#[cfg(feature = "sql")]
+mod sql;
 mod tree;
 
 use std::io::IsTerminal;
@@ -52,6 +54,10 @@ enum Command {
     Read(pipe::ReadCmd),
     /// Run a pipeline: a catalog pipeline, a pipeline file, or ad hoc stages.
     Run(pipe::RunCmd),
+    /// Query tables with SQL: catalog tables by name, files and globs by URI in double
+    /// quotes (NDJSON on stdout by default).
+    #[cfg(feature = "sql")]
+    Sql(sql::SqlCmd),
     /// List, check and install language servers.
     Servers {
         #[command(subcommand)]
@@ -86,6 +92,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog { command } => catalog::run(&load_catalog()?, command),
         Command::Read(args) => pipe::read(&load_catalog()?, args),
         Command::Run(args) => pipe::run(&load_catalog()?, args),
+        #[cfg(feature = "sql")]
+        Command::Sql(args) => sql::run(&load_catalog()?, args),
         Command::Servers { command } => servers::run(&load_catalog()?, command),
         Command::Lsp { .. } => {
             let options = disco::server::ServerOptions {

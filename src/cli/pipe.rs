@@ -39,7 +39,7 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
-    fn options(&self) -> Result<ReadOptions> {
+    pub(super) fn options(&self) -> Result<ReadOptions> {
         let mut o = ReadOptions::default();
         if let Some(f) = &self.input_format {
             o.format =
@@ -85,7 +85,7 @@ pub struct ReadCmd {
     read: ReadArgs,
 }
 
-fn output_format(name: Option<&str>) -> Result<Option<OutputFormat>> {
+pub(super) fn output_format(name: Option<&str>) -> Result<Option<OutputFormat>> {
     name.map(|f| {
         OutputFormat::parse(f)
             .ok_or_else(|| anyhow!("unknown format `{f}` (parquet, delta, csv, ndjson)"))

@@ -1,14 +1,13 @@
-//! Column operations: `select`, `rename`, `filter` (an SQL predicate) and `explode`.
+//! Column operations: `select`, `rename` and `explode` (`filter` is SQL: `sql_stage.rs`).
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::{filter_record_batch, take};
+use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::expr::Expr;
 use super::plan::Opts;
-use super::{need_column, PlanError, Reject, Stage, StageOutput};
+use super::{need_column, PlanError, Stage, StageOutput};
 
 /// `select`: keep these columns, in this order.
 pub struct SelectStage {
@@ -97,68 +96,6 @@ impl Stage for RenameStage {
             schema,
             batch.columns().to_vec(),
         )?))
-    }
-}
-
-/// `filter`: keeps the rows an SQL predicate holds for (`where = "fare > 0 AND ..."`). The
-/// other rows go to the rejects table with the predicate as the reason: nothing is lost.
-pub struct FilterStage {
-    text: String,
-    expr: Expr,
-}
-
-impl FilterStage {
-    pub fn new(o: &Opts) -> Result<Self, PlanError> {
-        o.check_keys(&["where"])?;
-        let text = o
-            .string("where")?
-            .ok_or_else(|| PlanError::new("filter", "needs `where = \"<SQL predicate>\"`"))?;
-        let expr = Expr::parse(&text).map_err(|e| PlanError::new("filter", e))?;
-        Ok(FilterStage { text, expr })
-    }
-}
-
-impl Stage for FilterStage {
-    fn name(&self) -> &str {
-        "filter"
-    }
-
-    fn plan(&self, input: &SchemaRef) -> Result<SchemaRef, PlanError> {
-        let ty = self
-            .expr
-            .check(input)
-            .map_err(|e| PlanError::new("filter", e))?;
-        if ty != DataType::Boolean {
-            return Err(PlanError::new(
-                "filter",
-                format!("`{}` is {ty}, not a predicate", self.text),
-            ));
-        }
-        Ok(input.clone())
-    }
-
-    fn process(&self, batch: RecordBatch) -> anyhow::Result<StageOutput> {
-        let value = self
-            .expr
-            .eval(&batch)
-            .map_err(|e| anyhow::anyhow!("filter: {e}"))?;
-        let mask = value.as_boolean();
-        let keep: arrow::array::BooleanArray = (0..mask.len())
-            .map(|i| Some(mask.is_valid(i) && mask.value(i)))
-            .collect();
-        let rejects = (0..keep.len())
-            .filter(|&i| !keep.value(i))
-            .map(|i| Reject {
-                row: i as u32,
-                reason: format!("filtered out: not ({})", self.text),
-                pointer: None,
-            })
-            .collect();
-        Ok(StageOutput {
-            batch: filter_record_batch(&batch, &keep)?,
-            origin: None,
-            rejects,
-        })
     }
 }
 

@@ -6,13 +6,10 @@
 //! accounting `rows in = rows passed + rows rejected` for every input part.
 //!
 //! Built-in stages come from catalog resources (validators, tokenizers, models) or are named
-//! `tree`, `select`, `rename`, `filter`, `explode`; Rust users add their own with
+//! `tree`, `select`, `rename`, `filter`, `explode`, `sql` (the last two with the `sql` feature); Rust users add their own with
 //! [`crate::Disco::register`].
 
 mod columns;
-mod expr;
-#[cfg(test)]
-mod expr_fuzz;
 mod json;
 #[cfg(feature = "model")]
 mod model;
@@ -22,6 +19,8 @@ mod rejects;
 mod request;
 mod run;
 mod shard;
+#[cfg(feature = "sql")]
+mod sql_stage;
 mod summary;
 mod tokenize;
 mod tree_stage;
@@ -35,7 +34,7 @@ use arrow::record_batch::RecordBatch;
 
 pub use json::{row_json, rows_to_values};
 pub use plan::{build_stages, StageRegistry};
-pub use rejects::rejects_schema;
+pub use rejects::{read_rejects_batch, rejects_schema};
 pub use request::{Destination, RejectsTo, RequestError, RunRequest};
 pub(crate) use run::crash_point;
 pub use run::{run, OnPart, RunOptions};

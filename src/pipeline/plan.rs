@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::catalog::{Catalog, SchemaSource, StageRef};
 
-use super::columns::{ExplodeStage, FilterStage, RenameStage, SelectStage};
+use super::columns::{ExplodeStage, RenameStage, SelectStage};
 use super::tokenize::{load_tokenizer, TokenizerStage};
 use super::tree_stage::TreeStage;
 use super::validate::ValidatorStage;
@@ -199,7 +199,7 @@ fn build_stage(
     match name {
         "select" => Ok(Arc::new(SelectStage::new(&opts)?)),
         "rename" => Ok(Arc::new(RenameStage::new(&opts)?)),
-        "filter" => Ok(Arc::new(FilterStage::new(&opts)?)),
+        "filter" | "sql" => sql_stage(&opts, name),
         "explode" => Ok(Arc::new(ExplodeStage::new(&opts)?)),
         "tree" => Ok(Arc::new(TreeStage::new(catalog, &opts)?)),
         _ => Err(PlanError::new(
@@ -212,6 +212,22 @@ fn build_stage(
             ),
         )),
     }
+}
+
+#[cfg(feature = "sql")]
+fn sql_stage(opts: &Opts, name: &str) -> Result<StageRc, PlanError> {
+    Ok(Arc::new(match name {
+        "filter" => super::sql_stage::SqlStage::filter(opts)?,
+        _ => super::sql_stage::SqlStage::sql(opts)?,
+    }))
+}
+
+#[cfg(not(feature = "sql"))]
+fn sql_stage(_opts: &Opts, name: &str) -> Result<StageRc, PlanError> {
+    Err(PlanError::new(
+        name,
+        "this disco was built without the `sql` feature (cargo build --features sql)",
+    ))
 }
 
 #[cfg(feature = "model")]

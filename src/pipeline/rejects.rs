@@ -86,3 +86,11 @@ impl Rejected {
         )?)
     }
 }
+
+/// Rows readers could not decode, as a batch of the rejects table (for `disco sql`, whose
+/// readers run outside a pipeline).
+pub fn read_rejects_batch(rejects: Vec<ReadReject>) -> Result<RecordBatch> {
+    let mut r = Rejected::default();
+    rejects.into_iter().for_each(|x| r.read(x));
+    r.batch()
+}

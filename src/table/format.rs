@@ -36,6 +36,19 @@ pub trait FileFormat: Sync {
     fn infer(&self, files: &Files<'_>, path: &str) -> Result<SchemaRef>;
     /// Streams `part` in `schema`; rows that cannot be decoded are read rejects.
     fn read(&self, files: &Files<'_>, part: &Part, schema: SchemaRef) -> Result<Batches>;
+    /// Streams only `columns` (indices into `schema`) of `part`, for a query that needs no
+    /// others. Formats that can skip columns (Parquet) override it; the rest decode whole
+    /// rows (a row that does not decode is still a reject) and drop the other columns.
+    fn read_columns(
+        &self,
+        files: &Files<'_>,
+        part: &Part,
+        schema: SchemaRef,
+        columns: &[usize],
+    ) -> Result<Batches> {
+        let rows = self.read(files, part, schema)?;
+        Ok(project(rows, columns.to_vec()))
+    }
     /// Whether Disco writes it (then [`FileFormat::writer`] works).
     fn writes(&self) -> bool {
         false
@@ -65,6 +78,17 @@ pub trait Encoder: Send {
     fn write(&mut self, batch: &RecordBatch) -> Result<()>;
     /// Ends the file (footer, last row group) and hands back the sink, not yet committed.
     fn finish(self: Box<Self>) -> Result<Sink>;
+}
+
+/// Keeps `columns` of each batch.
+pub(crate) fn project(rows: Batches, columns: Vec<usize>) -> Batches {
+    Box::new(rows.map(move |b| {
+        let b = b?;
+        Ok(super::read::ReadBatch {
+            batch: b.batch.project(&columns)?,
+            rejects: b.rejects,
+        })
+    }))
 }
 
 /// The formats. Order matters only for messages listing them.

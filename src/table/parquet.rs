@@ -1,12 +1,14 @@
 //! The Parquet format: read row group by row group (local files as needed, others fetched
 //! whole), written with zstd in row groups of bounded memory.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
@@ -43,25 +45,57 @@ impl FileFormat for Parquet {
     }
 
     fn read(&self, files: &Files<'_>, part: &Part, schema: SchemaRef) -> Result<Batches> {
+        let all: Vec<usize> = (0..schema.fields().len()).collect();
+        self.read_columns(files, part, schema, &all)
+    }
+
+    /// Only the column chunks of `columns` are read and decoded.
+    fn read_columns(
+        &self,
+        files: &Files<'_>,
+        part: &Part,
+        schema: SchemaRef,
+        columns: &[usize],
+    ) -> Result<Batches> {
         let path = part.files[0].0.clone();
         let builder = open(files, &path)?;
-        let (rows, bytes) = builder
-            .metadata()
-            .row_groups()
+        let wanted = Arc::new(schema.project(columns)?);
+        // This file's own columns of those names (a later part may order them otherwise).
+        let file = builder.schema().clone();
+        let roots = wanted
+            .fields()
             .iter()
-            .fold((0i64, 0i64), |(r, b), g| {
-                (r + g.num_rows(), b + g.total_byte_size())
-            });
+            .map(|f| {
+                file.index_of(f.name())
+                    .with_context(|| format!("{path}: no column `{}` here", f.name()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let meta = builder.metadata().clone();
+        let (rows, bytes) = meta.row_groups().iter().fold((0i64, 0i64), |(r, b), g| {
+            let cols: i64 = roots
+                .iter()
+                .filter_map(|&i| g.columns().get(i).map(|c| c.uncompressed_size()))
+                .sum();
+            (
+                r + g.num_rows(),
+                b + if roots.len() == file.fields().len() {
+                    g.total_byte_size()
+                } else {
+                    cols
+                },
+            )
+        });
         // Batches of about `batch_bytes`, whatever the row size.
         let per_row = (bytes / rows.max(1)).max(1) as usize;
         let n = files
             .batch_rows()
             .min((files.opts.batch_bytes / per_row).max(16));
-        let reader = builder.with_batch_size(n).build()?;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let reader = builder.with_projection(mask).with_batch_size(n).build()?;
         Ok(Box::new(reader.map(move |b| {
             let b = b.with_context(|| format!("{path}: corrupt Parquet"))?;
             Ok(ReadBatch {
-                batch: conform(b, &schema).with_context(|| path.clone())?,
+                batch: conform(b, &wanted).with_context(|| path.clone())?,
                 rejects: Vec::new(),
             })
         })))

@@ -370,6 +370,17 @@ impl Input {
         Ok(Arc::new(Schema::new(fields)))
     }
 
+    /// Reads only `columns` (indices into the input's schema) of one part, streaming: a
+    /// Parquet part skips the other column chunks; other formats decode whole rows.
+    pub fn read_columns(&self, part: &Part, columns: &[usize]) -> Result<Batches> {
+        match (&self.table, self.format) {
+            (None, InputFormat::File(f)) => {
+                f.read_columns(&self.files()?, part, self.schema.clone(), columns)
+            }
+            _ => Ok(format::project(self.read_part(part)?, columns.to_vec())),
+        }
+    }
+
     /// Reads one part, batch by batch (in the input's schema), streaming.
     pub fn read_part(&self, part: &Part) -> Result<Batches> {
         let schema = self.schema.clone();

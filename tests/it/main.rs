@@ -19,6 +19,8 @@ mod s3;
 mod schema;
 mod scip;
 mod slurm;
+#[cfg(feature = "sql")]
+mod sql;
 mod support;
 mod syntax;
 mod tree_cli;

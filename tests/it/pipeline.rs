@@ -319,7 +319,7 @@ fn plans_are_checked_before_anything_is_read() {
         ),
         (
             "{ use = \"filter\", where = \"pickup_zone + 1 > 0\" }",
-            "arithmetic needs numbers, not Utf8",
+            "`pickup_zone` is Utf8 and `1` is Int64",
         ),
         (
             "{ use = \"select\", columns = [\"trip_id\", \"nope\"] }",
