@@ -27,7 +27,7 @@ use std::{env, fs, process, thread};
 
 /// The fault-injection modes, separated by spaces.
 const MODES: &str = "ok crash-once crash-always hang hang-all slow garbage huge-length \
-                         server-requests bad-encoding";
+                         server-requests bad-encoding indexing";
 
 /// Server capabilities, except `positionEncoding` (set by mode).
 const CAPABILITIES: &str = r#"{"textDocumentSync": 1, "documentSymbolProvider": true,
@@ -253,6 +253,12 @@ impl Server {
                 Value::String(id) => eprintln!("cancelled {id}"),
                 id => eprintln!("cancelled {id}"),
             },
+            // `indexing`: a workspace index that never finishes.
+            "initialized" if self.mode == "indexing" => {
+                let value = json!({"kind": "begin", "title": "Indexing"});
+                let params = json!({"token": "fake-indexing", "value": value});
+                self.send(&json!({"jsonrpc": "2.0", "method": "$/progress", "params": params}));
+            }
             _ => {} // `initialized` and anything else: ignored
         }
     }

@@ -16,5 +16,5 @@ mod units;
 pub use build::{build_file, build_source, FileOutput, FileRows, Format, Payload, TreeOptions};
 pub use cst::{NodeRow, TextMode};
 pub use engine::{run, Sink, Summary};
-pub use enrich::{Enricher, LspLevel};
+pub use enrich::{Enricher, FullPlan, LspLevel, Occurrences};
 pub use source::{file_id, is_generated, is_vendored, load, LoadOptions, Source};

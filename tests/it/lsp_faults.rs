@@ -218,3 +218,18 @@ fn server_to_client_requests_are_answered_before_the_reply() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_file_asked_while_the_server_indexes_says_indexing_not_no_answers() {
+    let dir = workspace("indexing", "");
+    let (recs, _, _) = tree(dir.path(), &[]);
+    assert_eq!(recs.len(), 3);
+    for r in &recs {
+        let s = server(r);
+        assert_eq!(s["status"], "indexing", "{s}");
+        assert!(
+            s["error"].as_str().unwrap().contains("still indexing"),
+            "{s}"
+        );
+    }
+}

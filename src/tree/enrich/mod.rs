@@ -12,8 +12,12 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 mod full;
+mod full_requests;
+mod occurrences;
 
-use super::record::ServerProducer;
+pub use occurrences::Occurrences;
+
+use super::record::{ServerProducer, ServerStatus};
 use crate::catalog::ServerDef;
 use crate::lsp::{file_uri, uri_path, LineIndex, RpcError, Session, Supervisor};
 use crate::syntax::Language;
@@ -27,6 +31,19 @@ pub enum LspLevel {
     /// Also definitions and references of identifiers, call hierarchy, implementations and
     /// type definitions.
     Full,
+}
+
+/// How `--lsp full` builds the reference graph.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FullPlan {
+    /// `definition` at every identifier, inverted into references and, at call sites, calls
+    /// (one request per occurrence, pipelined). Servers without definitions fall back to
+    /// `Requests`.
+    #[default]
+    Definitions,
+    /// `references` per symbol, call hierarchy in and out, and `definition` at the tags
+    /// references only: each fact asked several times over (the plan before issue 10).
+    Requests,
 }
 
 /// A document symbol, flattened (`parent` indexes this list).
@@ -111,6 +128,7 @@ pub struct Enricher {
     pub push_wait: Duration,
     /// Only these LSP methods (`textDocument/hover`...), when set.
     pub only: Option<Vec<String>>,
+    pub plan: FullPlan,
 }
 
 impl Enricher {
@@ -155,16 +173,6 @@ struct Ctx<'a> {
     others: std::collections::HashMap<PathBuf, Option<(String, LineIndex)>>,
 }
 
-fn status_rank(s: &str) -> u8 {
-    match s {
-        "ok" => 0,
-        "partial" => 1,
-        "timeout" => 2,
-        "crashed" => 3,
-        _ => 4,
-    }
-}
-
 impl Enricher {
     /// Asks the servers of `lang` about the file at `rel` (relative to the volume).
     pub fn enrich(
@@ -172,7 +180,7 @@ impl Enricher {
         lang: &Language,
         rel: &str,
         text: &str,
-        references: &[Range<usize>],
+        occurrences: &Occurrences,
     ) -> LspFacts {
         let path = self.root.join(rel);
         let mut ctx = Ctx {
@@ -192,12 +200,12 @@ impl Enricher {
                 name: def.name.clone(),
                 version: None,
                 position_encoding: None,
-                status: "ok".into(),
+                status: ServerStatus::Ok,
                 error: None,
             };
             if !installed {
                 let mut p = producer;
-                p.status = "unsupported".into();
+                p.status = ServerStatus::Unsupported;
                 p.error = Some(format!(
                     "`{}` is not installed (disco servers install {})",
                     def.command[0], def.name
@@ -219,7 +227,7 @@ impl Enricher {
         if servers.is_empty() {
             return ctx.facts;
         }
-        self.runtime.block_on(ctx.run(&mut servers, references));
+        self.runtime.block_on(ctx.run(&mut servers, occurrences));
         for s in servers.iter_mut() {
             if let (Some(session), true) = (&s.session, s.opened) {
                 let _ = session.close(&ctx.uri);
@@ -323,14 +331,27 @@ impl Ctx<'_> {
                     Ok(s) => {
                         server.producer.version = s.version.clone();
                         server.producer.position_encoding = Some(s.encoding.as_str().to_string());
+                        // A file asked while the server still indexes could read "no
+                        // references" where there are some: wait, else say so.
+                        let wait = s.config.request_timeout;
+                        if s.indexing() && !s.wait_ready(Duration::ZERO, wait).await {
+                            server.producer.status =
+                                server.producer.status.max(ServerStatus::Indexing);
+                            server.producer.error.get_or_insert_with(|| {
+                                format!("still indexing after waiting {wait:?}: answers may be incomplete")
+                            });
+                        }
                         server.session = Some(s);
                     }
                     Err(e) => {
                         server.asked = true;
                         server.start_failed = true;
                         let crashed = matches!(e, crate::lsp::LspError::Spawn { .. });
-                        server.producer.status =
-                            if crashed { "crashed" } else { "unsupported" }.into();
+                        server.producer.status = if crashed {
+                            ServerStatus::Crashed
+                        } else {
+                            ServerStatus::Unsupported
+                        };
                         server.producer.error = Some(e.to_string());
                         self.facts.errors.push((
                             server.def.name.clone(),
@@ -378,8 +399,8 @@ impl Ctx<'_> {
                     let _ = fresh.open(&self.uri, self.lang_id, self.text);
                     servers[i].session = Some(fresh.clone());
                     let r = fresh.request(method, params).await;
-                    if r.is_ok() && servers[i].producer.status == "ok" {
-                        servers[i].producer.status = "partial".into();
+                    if r.is_ok() && servers[i].producer.status == ServerStatus::Ok {
+                        servers[i].producer.status = ServerStatus::Partial;
                         servers[i].producer.error =
                             Some(format!("{method}: crashed, restarted and retried"));
                     }
@@ -401,7 +422,7 @@ impl Ctx<'_> {
         }
     }
 
-    async fn run(&mut self, servers: &mut [Server<'_>], references: &[Range<usize>]) {
+    async fn run(&mut self, servers: &mut [Server<'_>], occurrences: &Occurrences) {
         let doc = json!({"textDocument": {"uri": self.uri}});
         if let Some(i) = self
             .pick(
@@ -466,7 +487,7 @@ impl Ctx<'_> {
             self.hovers(servers, i).await;
         }
         if self.en.level == LspLevel::Full {
-            self.full(servers, references).await;
+            self.full(servers, occurrences).await;
         }
     }
 
@@ -637,14 +658,12 @@ impl Ctx<'_> {
 
     fn record_error(&mut self, servers: &mut [Server<'_>], i: usize, method: &str, e: RpcError) {
         let status = match &e {
-            RpcError::Timeout { .. } => "timeout",
-            RpcError::Closed { .. } => "crashed",
-            _ => "partial",
+            RpcError::Timeout { .. } => ServerStatus::Timeout,
+            RpcError::Closed { .. } => ServerStatus::Crashed,
+            _ => ServerStatus::Partial,
         };
         let p = &mut servers[i].producer;
-        if status_rank(status) > status_rank(&p.status) {
-            p.status = status.into();
-        }
+        p.status = p.status.max(status);
         p.error.get_or_insert_with(|| e.to_string());
         self.facts.errors.push((
             servers[i].def.name.clone(),
