@@ -147,7 +147,7 @@ def report_main(path):
         return xs[len(xs) // 2] if xs else float("nan")
 
     fig = {}
-    print(f"{'run':<28} {'wall s':>8} {'peak MB':>8} {'refs':>7}  details")
+    print(f"{'run':<28} {'wall s':>8} {'srv cpu':>8} {'cli cpu':>8} {'peak MB':>8} {'refs':>7}  details")
     for row, rs in by.items():
         wall = med([r["monitor"]["wall_s"] for r in rs])
         mb = med([(r["monitor"]["client_peak_rss"] + r["monitor"]["server_peak_rss"]) / 1e6 for r in rs])
@@ -155,7 +155,9 @@ def report_main(path):
         fig[row] = (wall, mb, res.get("refs"))
         detail = {k: v for k, v in res.items() if k not in ("refs",)}
         refs = res.get("refs")
-        print(f"{row:<28} {wall:>8.2f} {mb:>8.0f} {refs if refs is not None else '-':>7}  {json.dumps(detail)}")
+        srv = med([r["monitor"]["server_cpu_s"] for r in rs])
+        cli = med([r["monitor"]["client_cpu_s"] for r in rs])
+        print(f"{row:<28} {wall:>8.2f} {srv:>8.1f} {cli:>8.1f} {mb:>8.0f} {refs if refs is not None else '-':>7}  {json.dumps(detail)}")
     print()
 
     def ratio(a, b):

@@ -108,5 +108,6 @@ echo "lsp_scale: requests 2.32.3 sdist ($nfiles .py files, $nlines lines); $REPS
     "$(nproc) cores; load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "disco: $("$work/disco" --version) ($disco); scip-python $(cd "$CACHE/npm" && node -p 'require("@sourcegraph/scip-python/package.json").version')"
 "$py" "$here/lsp_scale.py" report "$work/runs.jsonl"
+echo "srv cpu / cli cpu = CPU seconds of the client's descendants (the servers) / of the client itself (scip-python: all in cli)."
 echo "peak MB = peak RSS of the client plus the peak of its descendants' sum (the servers)."
 echo "refs = distinct (file, position) references to symbols defined in the project (locals included)."

@@ -27,7 +27,7 @@ use std::{env, fs, process, thread};
 
 /// The fault-injection modes, separated by spaces.
 const MODES: &str = "ok crash-once crash-always hang hang-all slow garbage huge-length \
-                         server-requests bad-encoding indexing";
+                         server-requests bad-encoding indexing malformed";
 
 /// Server capabilities, except `positionEncoding` (set by mode).
 const CAPABILITIES: &str = r#"{"textDocumentSync": 1, "documentSymbolProvider": true,
@@ -317,6 +317,12 @@ impl Server {
             .collect();
         if let (Some(config), Some(first)) = (config, symbols.first_mut()) {
             first["detail"] = Value::String(config);
+        }
+        if self.mode == "malformed" {
+            // A symbol whose range has a position without `character`.
+            symbols.push(json!({"name": "broken", "kind": 12,
+                "range": {"start": {"line": 0}, "end": {"line": 1, "character": 0}},
+                "selectionRange": range(0, 0, 1)}));
         }
         self.reply(id, Ok(Value::Array(symbols)));
     }

@@ -233,3 +233,24 @@ fn a_file_asked_while_the_server_indexes_says_indexing_not_no_answers() {
         );
     }
 }
+
+#[test]
+fn a_malformed_range_is_a_recorded_error_not_position_zero() {
+    let dir = workspace("malformed", "");
+    let (recs, _, _) = tree(dir.path(), &[]);
+    let a = &recs[0];
+    let symbols = a["symbols"].as_object().unwrap();
+    assert_eq!(symbols.len(), 1, "only the valid symbol: {symbols:?}");
+    assert!(symbols.values().all(|s| s["name"] == "alpha"));
+    let errors = a["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["request"] == "textDocument/documentSymbol"
+                && e["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("malformed reply item")),
+        "{errors:?}"
+    );
+}

@@ -129,7 +129,7 @@ impl Ctx<'_> {
             let name = self.text.get(r.clone()).map(str::to_string);
             let targets: Vec<Loc> = as_locations(&v)
                 .iter()
-                .filter_map(|l| self.loc(enc, l))
+                .filter_map(|l| self.loc(&source, enc, l))
                 .collect();
             let mut edge = |kind, from: &Loc, to: &Loc| {
                 self.facts.edges.push(EdgeFact {
@@ -186,6 +186,7 @@ impl Ctx<'_> {
                 continue;
             };
             let enc = self.encoding(servers, i);
+            let source = servers[i].def.name.clone();
             let wanted: Vec<_> = symbols
                 .iter()
                 .filter(|s| {
@@ -206,7 +207,7 @@ impl Ctx<'_> {
                 let me = self.here(s.selection.clone());
                 let locs: Vec<Loc> = as_locations(&v)
                     .iter()
-                    .filter_map(|l| self.loc(enc, l))
+                    .filter_map(|l| self.loc(&source, enc, l))
                     .collect();
                 for l in locs {
                     let (from, to) = if kind == "implements" {
@@ -219,7 +220,7 @@ impl Ctx<'_> {
                         from,
                         to,
                         name: Some(s.name.clone()),
-                        source: servers[i].def.name.clone(),
+                        source: source.clone(),
                     });
                 }
             }

@@ -17,6 +17,7 @@ impl Ctx<'_> {
             return;
         };
         let enc = self.encoding(servers, i);
+        let source = servers[i].def.name.clone();
         let symbols = self.facts.symbols.clone();
         let params = symbols
             .iter()
@@ -31,7 +32,7 @@ impl Ctx<'_> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|l| self.loc(enc, l))
+                .filter_map(|l| self.loc(&source, enc, l))
                 .collect();
             self.facts.ref_counts.insert(k, locs.len());
             let to = self.here(s.selection.clone());
@@ -41,7 +42,7 @@ impl Ctx<'_> {
                     from,
                     to: to.clone(),
                     name: Some(s.name.clone()),
-                    source: servers[i].def.name.clone(),
+                    source: source.clone(),
                 });
             }
         }
@@ -95,7 +96,7 @@ impl Ctx<'_> {
             for ((me, _), answer) in items.iter().zip(answers) {
                 let Some(v) = answer else { continue };
                 for c in v.as_array().into_iter().flatten() {
-                    let Some(other) = self.item_loc(enc, &c[end]) else {
+                    let Some(other) = self.item_loc(&source, enc, &c[end]) else {
                         continue;
                     };
                     let (from, to) = if incoming {
@@ -115,8 +116,9 @@ impl Ctx<'_> {
         }
     }
 
-    fn item_loc(&mut self, enc: Encoding, item: &Value) -> Option<Loc> {
+    fn item_loc(&mut self, server: &str, enc: Encoding, item: &Value) -> Option<Loc> {
         self.loc(
+            server,
             enc,
             &json!({"uri": item["uri"], "range": item["selectionRange"]}),
         )

@@ -14,12 +14,13 @@ use serde_json::{json, Value};
 mod full;
 mod full_requests;
 mod occurrences;
+mod ranges;
 
 pub use occurrences::Occurrences;
 
 use super::record::{ServerProducer, ServerStatus};
 use crate::catalog::ServerDef;
-use crate::lsp::{file_uri, uri_path, LineIndex, RpcError, Session, Supervisor};
+use crate::lsp::{file_uri, LineIndex, RpcError, Session, Supervisor};
 use crate::syntax::Language;
 
 /// How much to ask the servers.
@@ -241,69 +242,6 @@ impl Enricher {
 }
 
 impl Ctx<'_> {
-    fn range(&self, enc: crate::lsp::Encoding, r: &Value) -> Range<usize> {
-        let p = |v: &Value| {
-            (
-                v["line"].as_u64().unwrap_or(0) as u32,
-                v["character"].as_u64().unwrap_or(0) as u32,
-            )
-        };
-        let (sl, sc) = p(&r["start"]);
-        let (el, ec) = p(&r["end"]);
-        let s = self.lines.offset(self.text, sl, sc, enc);
-        let e = self.lines.offset(self.text, el, ec, enc);
-        s..e.max(s)
-    }
-
-    fn position(&self, enc: crate::lsp::Encoding, offset: usize) -> Value {
-        let (line, character) = self.lines.position(self.text, offset, enc);
-        json!({"line": line, "character": character})
-    }
-
-    /// A location in a reply (`Location` or `LocationLink`), as bytes in its file.
-    fn loc(&mut self, enc: crate::lsp::Encoding, v: &Value) -> Option<Loc> {
-        let uri = v["uri"].as_str().or_else(|| v["targetUri"].as_str())?;
-        let range = if v["targetSelectionRange"].is_object() {
-            &v["targetSelectionRange"]
-        } else if v["range"].is_object() {
-            &v["range"]
-        } else {
-            &v["targetRange"]
-        };
-        let path = uri_path(uri)?;
-        if path == self.path {
-            return Some(Loc {
-                range: self.range(enc, range),
-                path,
-            });
-        }
-        let other = self.others.entry(path.clone()).or_insert_with(|| {
-            // Decoded as its own record was, so byte offsets agree.
-            let text = crate::volume::decode(std::fs::read(&path).ok()?, None)
-                .ok()?
-                .text;
-            let lines = LineIndex::new(&text);
-            Some((text, lines))
-        });
-        let (text, lines) = other.as_ref()?;
-        let p = |v: &Value| {
-            (
-                v["line"].as_u64().unwrap_or(0) as u32,
-                v["character"].as_u64().unwrap_or(0) as u32,
-            )
-        };
-        let (sl, sc) = p(&range["start"]);
-        let (el, ec) = p(&range["end"]);
-        let (s, e) = (
-            lines.offset(text, sl, sc, enc),
-            lines.offset(text, el, ec, enc),
-        );
-        Some(Loc {
-            path,
-            range: s..e.max(s),
-        })
-    }
-
     fn here(&self, range: Range<usize>) -> Loc {
         Loc {
             path: self.path.clone(),
@@ -470,12 +408,13 @@ impl Ctx<'_> {
                 .call(servers, i, "textDocument/foldingRange", doc.clone())
                 .await
             {
+                let name = servers[i].def.name.clone();
                 for f in v.as_array().into_iter().flatten() {
-                    let (s, e) = (
-                        f["startLine"].as_u64().unwrap_or(0) as u32,
-                        f["endLine"].as_u64().unwrap_or(0) as u32,
-                    );
-                    self.folds_push(s, e, f["kind"].as_str());
+                    let line = |k: &str| u32::try_from(f[k].as_u64()?).ok();
+                    match (line("startLine"), line("endLine")) {
+                        (Some(s), Some(e)) => self.folds_push(s, e, f["kind"].as_str()),
+                        _ => self.malformed(&name, "textDocument/foldingRange", f),
+                    }
                 }
             }
         }
@@ -504,14 +443,16 @@ impl Ctx<'_> {
     ) {
         for s in v.as_array().into_iter().flatten() {
             // DocumentSymbol (hierarchical) or SymbolInformation (flat, with a location).
-            let (range, selection) = if s["location"].is_object() {
-                let r = self.range(enc, &s["location"]["range"]);
-                (r.clone(), r)
+            let ranges = if s["location"].is_object() {
+                self.range(enc, &s["location"]["range"])
+                    .map(|r| (r.clone(), r))
             } else {
-                (
-                    self.range(enc, &s["range"]),
-                    self.range(enc, &s["selectionRange"]),
-                )
+                self.range(enc, &s["range"])
+                    .zip(self.range(enc, &s["selectionRange"]))
+            };
+            let Some((range, selection)) = ranges else {
+                self.malformed(source, "textDocument/documentSymbol", s);
+                continue;
             };
             let idx = self.facts.symbols.len();
             self.facts.symbols.push(SymFact {
@@ -612,6 +553,10 @@ impl Ctx<'_> {
             }
         }
         for d in items {
+            let Some(range) = self.range(enc, &d["range"]) else {
+                self.malformed(&source, "textDocument/diagnostic", &d);
+                continue;
+            };
             let severity = match d["severity"].as_u64() {
                 Some(1) => "error",
                 Some(2) => "warning",
@@ -619,7 +564,7 @@ impl Ctx<'_> {
                 _ => "hint",
             };
             self.facts.diagnostics.push(DiagFact {
-                range: self.range(enc, &d["range"]),
+                range,
                 severity,
                 code: d["code"].clone(),
                 source: d["source"]
