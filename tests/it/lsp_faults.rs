@@ -19,7 +19,7 @@ fn workspace(mode: &str, extra_env: &str) -> tempfile::TempDir {
     write(p, "repo/c.py", "def été_b():\n    return 3\n".as_bytes());
     std::fs::create_dir_all(p.join("state")).unwrap();
     let catalog = format!(
-        "[servers.fake]\ncommand = [{:?}]\nlanguages = [\"python\"]\nrequest_timeout_ms = 1500\nstartup_timeout_ms = 10000\nenv = {{ FAKE_LSP_MODE = {mode:?}, FAKE_LSP_STATE_DIR = {:?}{extra_env} }}\nsettings = {{ fake = {{ answer = 42 }} }}\n",
+        "[servers.fake]\ncommand = [{:?}]\nlanguages = [\"python\"]\nrequest_timeout_ms = 1500\nstartup_timeout_ms = 10000\nconcurrency = 4\nenv = {{ FAKE_LSP_MODE = {mode:?}, FAKE_LSP_STATE_DIR = {:?}{extra_env} }}\nsettings = {{ fake = {{ answer = 42 }} }}\n",
         fake_lsp().to_str().unwrap(),
         p.join("state").to_str().unwrap()
     );
