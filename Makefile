@@ -9,7 +9,7 @@ CARGO ?= cargo
 FEATURES ?= --all-features
 TOOLS ?= $(HOME)/.cache/disco/tools
 
-.PHONY: run test setup build lint fmt bench bench-lakehouse bench-sql clean vsix
+.PHONY: run test setup build lint fmt bench bench-lakehouse bench-sql bench-lsp-scale clean vsix
 
 run:
 	DISCO_TOOLS=$(TOOLS) SKIP_RUST_ANALYZER=1 scripts/setup-servers.sh
@@ -59,6 +59,11 @@ bench-lakehouse:
 # (issue 13); DuckDB is installed into the venv on first use.
 bench-sql:
 	DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/sql.sh
+
+# `--lsp full` and `--lsp symbols` against scip-python on the requests 2.32.3 sdist (issue 10);
+# BASELINE_BIN=path/to/older/disco adds that binary's rows for a same-run comparison.
+bench-lsp-scale:
+	DISCO_TOOLS=$(TOOLS) DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/lsp_scale.sh
 
 clean:
 	$(CARGO) clean

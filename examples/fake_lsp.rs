@@ -27,7 +27,7 @@ use std::{env, fs, process, thread};
 
 /// The fault-injection modes, separated by spaces.
 const MODES: &str = "ok crash-once crash-always hang hang-all slow garbage huge-length \
-                         server-requests bad-encoding";
+                         server-requests bad-encoding indexing malformed";
 
 /// Server capabilities, except `positionEncoding` (set by mode).
 const CAPABILITIES: &str = r#"{"textDocumentSync": 1, "documentSymbolProvider": true,
@@ -253,6 +253,12 @@ impl Server {
                 Value::String(id) => eprintln!("cancelled {id}"),
                 id => eprintln!("cancelled {id}"),
             },
+            // `indexing`: a workspace index that never finishes.
+            "initialized" if self.mode == "indexing" => {
+                let value = json!({"kind": "begin", "title": "Indexing"});
+                let params = json!({"token": "fake-indexing", "value": value});
+                self.send(&json!({"jsonrpc": "2.0", "method": "$/progress", "params": params}));
+            }
             _ => {} // `initialized` and anything else: ignored
         }
     }
@@ -311,6 +317,12 @@ impl Server {
             .collect();
         if let (Some(config), Some(first)) = (config, symbols.first_mut()) {
             first["detail"] = Value::String(config);
+        }
+        if self.mode == "malformed" {
+            // A symbol whose range has a position without `character`.
+            symbols.push(json!({"name": "broken", "kind": 12,
+                "range": {"start": {"line": 0}, "end": {"line": 1, "character": 0}},
+                "selectionRange": range(0, 0, 1)}));
         }
         self.reply(id, Ok(Value::Array(symbols)));
     }

@@ -134,6 +134,8 @@ struct RawServer {
     request_timeout_ms: Option<u64>,
     #[serde(default)]
     startup_timeout_ms: Option<u64>,
+    #[serde(default)]
+    concurrency: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -548,6 +550,7 @@ impl Checker<'_> {
                     env: s.env,
                     request_timeout_ms: s.request_timeout_ms,
                     startup_timeout_ms: s.startup_timeout_ms,
+                    concurrency: s.concurrency,
                     line,
                 },
             );

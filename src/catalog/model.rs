@@ -239,6 +239,8 @@ pub struct ServerDef {
     pub env: BTreeMap<String, String>,
     pub request_timeout_ms: Option<u64>,
     pub startup_timeout_ms: Option<u64>,
+    /// Requests in flight at once to one instance (default: the run's, 16).
+    pub concurrency: Option<usize>,
     pub line: usize,
 }
 

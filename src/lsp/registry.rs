@@ -57,6 +57,7 @@ fn def(
         env: BTreeMap::new(),
         request_timeout_ms: None,
         startup_timeout_ms: None,
+        concurrency: None,
         line: 0,
     }
 }

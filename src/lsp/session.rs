@@ -401,6 +401,13 @@ impl Session {
         )
     }
 
+    /// Whether the server says it is still working on the workspace: progress under way,
+    /// or rust-analyzer's status not quiescent.
+    pub fn indexing(&self) -> bool {
+        let s = lock(&self.state);
+        s.quiescent.map_or(!s.active_progress.is_empty(), |q| !q)
+    }
+
     /// Waits until the server looks idle: rust-analyzer reports quiescence; others have no
     /// progress under way and none for `settle`. Bounded by `max`. Returns whether it
     /// became ready (false: it was still busy at the deadline).

@@ -153,6 +153,9 @@ impl Supervisor {
         if let Some(ms) = def.startup_timeout_ms {
             config.startup_timeout = Duration::from_millis(ms);
         }
+        if let Some(n) = def.concurrency {
+            config.max_in_flight = n.max(1);
+        }
         let startup = config.startup_timeout;
         match Session::start(def, root, config).await {
             Ok(session) => {

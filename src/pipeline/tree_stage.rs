@@ -99,6 +99,7 @@ impl TreeStage {
                 root,
                 timeout: std::time::Duration::from_secs(timeout),
                 only: None,
+                plan: Default::default(),
             };
             let s = LspServers::start(catalog, cfg)
                 .map_err(|e| err(format!("cannot start the language-server runtime: {e}")))?;

@@ -156,6 +156,7 @@ async fn record(state: &Arc<State>, uri: &str, path: &Path) -> Result<Value> {
             root: root.clone(),
             push_wait: Duration::from_secs(5),
             only: None,
+            plan: Default::default(),
         })
     });
     let opts = TreeOptions {

@@ -237,7 +237,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             .push(json!({"producer": "syntax", "message": e}));
         Pending {
             defs: Vec::new(),
-            refs: Vec::new(),
+            occ: Default::default(),
             wanted: Default::default(),
         }
     });
@@ -245,7 +245,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     let mut servers = Vec::new();
     let merged = match &opts.enricher {
         Some(en) if en.level > LspLevel::None && opts.format != Format::ParseOnly => {
-            let mut facts = en.enrich(lang, &src.info.path, text, &pend.refs);
+            let mut facts = en.enrich(lang, &src.info.path, text, &pend.occ);
             servers = std::mem::take(&mut facts.servers);
             let path = en.root.join(&src.info.path);
             let ctx = MergeCtx {

@@ -47,7 +47,7 @@ impl Summary {
                 .by_server
                 .entry(s.name.clone())
                 .or_default()
-                .entry(s.status.clone())
+                .entry(s.status.as_str().to_string())
                 .or_default() += 1;
         }
     }

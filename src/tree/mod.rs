@@ -18,6 +18,6 @@ mod units;
 pub use build::{build_file, build_source, FileOutput, FileRows, Format, Payload, TreeOptions};
 pub use cst::{NodeRow, TextMode};
 pub use engine::{run, Sink, Summary};
-pub use enrich::{Enricher, LspConfig, LspLevel, LspServers};
+pub use enrich::{Enricher, FullPlan, LspConfig, LspLevel, LspServers, Occurrences};
 pub use scip::{ScipError, ScipWriter};
 pub use source::{file_id, is_generated, is_vendored, load, LoadOptions, Source};

@@ -110,14 +110,44 @@ pub struct SyntaxProducer {
     pub status: &'static str,
 }
 
+/// How a language server did on one file, from best to worst: a file keeps the worst it
+/// met (`Ord`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerStatus {
+    Ok,
+    /// Some requests failed, or it crashed and a retry answered.
+    Partial,
+    /// Still indexing the workspace when the file was asked, after waiting: answers (above
+    /// all references) may be missing, never to be read as "none".
+    Indexing,
+    Timeout,
+    /// Crashed (or was given up after restarts).
+    Crashed,
+    /// Not installed, or would not start.
+    Unsupported,
+}
+
+impl ServerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerStatus::Ok => "ok",
+            ServerStatus::Partial => "partial",
+            ServerStatus::Indexing => "indexing",
+            ServerStatus::Timeout => "timeout",
+            ServerStatus::Crashed => "crashed",
+            ServerStatus::Unsupported => "unsupported",
+        }
+    }
+}
+
 /// A language server's part in a record.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerProducer {
     pub name: String,
     pub version: Option<String>,
     pub position_encoding: Option<String>,
-    /// `ok`, `partial`, `timeout`, `crashed` or `unsupported`.
-    pub status: String,
+    pub status: ServerStatus,
     pub error: Option<String>,
 }
 

@@ -39,8 +39,8 @@ fn range(r: std::ops::Range<usize>) -> [u64; 2] {
 /// walk must fill in (definition, name and body nodes).
 pub(crate) struct Pending<'t> {
     pub defs: Vec<Tag<'t>>,
-    /// Name ranges of references (calls, type uses), where `--lsp full` asks for definitions.
-    pub refs: Vec<std::ops::Range<usize>>,
+    /// The identifiers where `--lsp full` asks for definitions (empty below `full`).
+    pub occ: super::enrich::Occurrences,
     pub wanted: super::cst::NodeMap<u32>,
 }
 
@@ -51,11 +51,16 @@ pub(crate) fn pending<'t>(
     references: bool,
 ) -> Result<Pending<'t>, String> {
     let query = lang.tags().map_err(str::to_string)?;
-    let (defs, refs): (Vec<Tag>, Vec<Tag>) = query
-        .tags(tree, text, references)
+    let tags = query.tags(tree, text, references);
+    let occ = if references {
+        super::enrich::Occurrences::new(tree, &tags)
+    } else {
+        Default::default()
+    };
+    let defs: Vec<Tag> = tags
         .into_iter()
-        .partition(|t| t.role == TagRole::Definition);
-    let refs = refs.iter().map(|t| t.name.byte_range()).collect();
+        .filter(|t| t.role == TagRole::Definition)
+        .collect();
     let mut wanted =
         super::cst::NodeMap::with_capacity_and_hasher(defs.len() * 3, Default::default());
     for d in &defs {
@@ -65,7 +70,7 @@ pub(crate) fn pending<'t>(
             wanted.insert(body.id(), u32::MAX);
         }
     }
-    Ok(Pending { defs, refs, wanted })
+    Ok(Pending { defs, occ, wanted })
 }
 
 fn body_of<'t>(lang: &Language, node: ts::Node<'t>) -> Option<ts::Node<'t>> {

@@ -19,7 +19,7 @@ fn workspace(mode: &str, extra_env: &str) -> tempfile::TempDir {
     write(p, "repo/c.py", "def été_b():\n    return 3\n".as_bytes());
     std::fs::create_dir_all(p.join("state")).unwrap();
     let catalog = format!(
-        "[servers.fake]\ncommand = [{:?}]\nlanguages = [\"python\"]\nrequest_timeout_ms = 1500\nstartup_timeout_ms = 10000\nenv = {{ FAKE_LSP_MODE = {mode:?}, FAKE_LSP_STATE_DIR = {:?}{extra_env} }}\nsettings = {{ fake = {{ answer = 42 }} }}\n",
+        "[servers.fake]\ncommand = [{:?}]\nlanguages = [\"python\"]\nrequest_timeout_ms = 1500\nstartup_timeout_ms = 10000\nconcurrency = 4\nenv = {{ FAKE_LSP_MODE = {mode:?}, FAKE_LSP_STATE_DIR = {:?}{extra_env} }}\nsettings = {{ fake = {{ answer = 42 }} }}\n",
         fake_lsp().to_str().unwrap(),
         p.join("state").to_str().unwrap()
     );
@@ -216,5 +216,41 @@ fn server_to_client_requests_are_answered_before_the_reply() {
     assert!(
         stderr.contains("reply workspace/workspaceFolders [{\"name\":\"repo\""),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_asked_while_the_server_indexes_says_indexing_not_no_answers() {
+    let dir = workspace("indexing", "");
+    let (recs, _, _) = tree(dir.path(), &[]);
+    assert_eq!(recs.len(), 3);
+    for r in &recs {
+        let s = server(r);
+        assert_eq!(s["status"], "indexing", "{s}");
+        assert!(
+            s["error"].as_str().unwrap().contains("still indexing"),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_range_is_a_recorded_error_not_position_zero() {
+    let dir = workspace("malformed", "");
+    let (recs, _, _) = tree(dir.path(), &[]);
+    let a = &recs[0];
+    let symbols = a["symbols"].as_object().unwrap();
+    assert_eq!(symbols.len(), 1, "only the valid symbol: {symbols:?}");
+    assert!(symbols.values().all(|s| s["name"] == "alpha"));
+    let errors = a["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["request"] == "textDocument/documentSymbol"
+                && e["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("malformed reply item")),
+        "{errors:?}"
     );
 }

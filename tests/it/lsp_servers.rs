@@ -103,7 +103,7 @@ fn nodes(rec: &Value) -> HashMap<u64, &Value> {
     out
 }
 
-fn installed(server: &str) -> bool {
+pub(crate) fn installed(server: &str) -> bool {
     let (out, stdout, _) = run(disco().args(["servers", "check"]));
     out.status.success()
         && stdout

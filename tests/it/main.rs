@@ -11,6 +11,7 @@ mod iceberg;
 mod lakehouse;
 mod lakehouse_write;
 mod lsp_faults;
+mod lsp_plan;
 mod lsp_rpc;
 mod lsp_servers;
 mod part_failures;

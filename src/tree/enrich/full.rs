@@ -1,104 +1,175 @@
-//! The `full` level: references of every symbol, call hierarchy, implementations, type
-//! definitions, and definitions at every reference the tags query found.
-
-use std::ops::Range;
+//! The `full` level. The reference graph comes from one `definition` answer per identifier
+//! occurrence (the cheapest complete source: a server resolves a name locally, where
+//! `references` and call hierarchy search the whole workspace for every symbol), inverted:
+//!
+//! - `references`: occurrence → its definition, when that lies in the volume;
+//! - `calls`: enclosing definition of a call site → the callee's definition;
+//! - `defines`: tags reference → every definition target (in or out of the volume).
+//!
+//! A server without `definition` (or `--lsp-plan requests`) gets the request plan of
+//! `full_requests.rs`. Implementations and type definitions are asked per symbol either
+//! way. Every batch of requests is sent at once (the connection bounds how many are in
+//! flight), so the server's queue never runs dry between answers.
 
 use serde_json::{json, Value};
 
-use super::{Ctx, EdgeFact, Loc, Server};
+use super::{Ctx, EdgeFact, FullPlan, Loc, Occurrences, Server};
+use crate::lsp::{Encoding, RpcError};
 
 impl Ctx<'_> {
-    pub(super) async fn full(&mut self, servers: &mut [Server<'_>], references: &[Range<usize>]) {
-        let callable = |k: u64| matches!(k, 6 | 9 | 12);
-        let symbols = self.facts.symbols.clone();
-        if let Some(i) = self
-            .pick(servers, "referencesProvider", "textDocument/references")
-            .await
-        {
-            let session = servers[i].session.clone();
-            let enc = session
-                .as_ref()
-                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
-            for (k, s) in symbols.iter().enumerate() {
-                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start), "context": {"includeDeclaration": false}});
-                if let Some(v) = self
-                    .call(servers, i, "textDocument/references", params)
+    pub(super) async fn full(&mut self, servers: &mut [Server<'_>], occ: &Occurrences) {
+        let by_definition = match self.en.plan {
+            FullPlan::Definitions => {
+                self.pick(servers, "definitionProvider", "textDocument/definition")
+                    .await
+            }
+            FullPlan::Requests => None,
+        };
+        match by_definition {
+            Some(i) => {
+                let asked = self.undeclared(occ);
+                self.definitions(servers, i, &asked, true).await
+            }
+            None => {
+                self.references_by_request(servers).await;
+                self.calls_by_hierarchy(servers).await;
+                if let Some(i) = self
+                    .pick(servers, "definitionProvider", "textDocument/definition")
                     .await
                 {
-                    let locs: Vec<Loc> = v
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|l| self.loc(enc, l))
-                        .collect::<Vec<_>>();
-                    self.facts.ref_counts.insert(k, locs.len());
-                    let to = self.here(s.selection.clone());
-                    for from in locs {
-                        self.facts.edges.push(EdgeFact {
-                            kind: "references",
-                            from,
-                            to: to.clone(),
-                            name: Some(s.name.clone()),
-                            source: servers[i].def.name.clone(),
-                        });
-                    }
+                    let refs = Occurrences::from_refs(occ.refs.clone());
+                    self.definitions(servers, i, &refs, false).await;
                 }
             }
         }
-        if let Some(i) = self
-            .pick(
-                servers,
-                "callHierarchyProvider",
-                "textDocument/prepareCallHierarchy",
-            )
-            .await
-        {
-            let enc = servers[i]
-                .session
-                .as_ref()
-                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
-            for s in symbols.iter().filter(|s| callable(s.kind)) {
-                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)});
-                let Some(items) = self
-                    .call(servers, i, "textDocument/prepareCallHierarchy", params)
-                    .await
-                else {
+        self.implementations_and_types(servers).await;
+    }
+
+    /// The occurrences worth a `definition`: without those the server's semantic tokens
+    /// mark as declarations (a declaration resolves to itself), unless the tags query made
+    /// them references.
+    fn undeclared(&self, occ: &Occurrences) -> Occurrences {
+        let declared: std::collections::HashSet<(usize, usize)> = self
+            .facts
+            .tokens
+            .iter()
+            .filter(|t| {
+                t.mods
+                    .iter()
+                    .any(|m| m == "declaration" || m == "definition")
+            })
+            .map(|t| (t.range.start, t.range.end))
+            .collect();
+        let mut asked = occ.clone();
+        asked
+            .names
+            .retain(|r| occ.is_ref(r) || !declared.contains(&(r.start, r.end)));
+        asked
+    }
+
+    pub(super) fn encoding(&self, servers: &[Server<'_>], i: usize) -> Encoding {
+        servers[i]
+            .session
+            .as_ref()
+            .map_or(Encoding::Utf16, |s| s.encoding)
+    }
+
+    /// The same method with many parameters, all sent at once; one answer (or `None`,
+    /// recorded as an error) per parameter, in order. Requests that met a crash are retried
+    /// one by one on the restarted server.
+    pub(super) async fn call_all(
+        &mut self,
+        servers: &mut [Server<'_>],
+        i: usize,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Vec<Option<Value>> {
+        let Some(session) = servers[i].session.clone() else {
+            return vec![None; params.len()];
+        };
+        let replies =
+            futures::future::join_all(params.iter().map(|p| session.request(method, p.clone())))
+                .await;
+        let mut out = Vec::with_capacity(params.len());
+        for (p, r) in params.into_iter().zip(replies) {
+            out.push(match r {
+                Ok(v) => Some(v),
+                Err(RpcError::Closed { .. }) => self.call(servers, i, method, p).await,
+                Err(e) => {
+                    self.record_error(servers, i, method, e);
+                    None
+                }
+            });
+        }
+        out
+    }
+
+    /// `definition` at each occurrence; edges as in the module comment. `graph`: also the
+    /// `references` and `calls` edges (false when the request plan made them).
+    async fn definitions(
+        &mut self,
+        servers: &mut [Server<'_>],
+        i: usize,
+        occ: &Occurrences,
+        graph: bool,
+    ) {
+        let enc = self.encoding(servers, i);
+        let params = occ
+            .names
+            .iter()
+            .map(|r| json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, r.start)}))
+            .collect();
+        let answers = self
+            .call_all(servers, i, "textDocument/definition", params)
+            .await;
+        let source = servers[i].def.name.clone();
+        for (r, answer) in occ.names.iter().zip(answers) {
+            let Some(v) = answer else { continue };
+            let from = self.here(r.clone());
+            let name = self.text.get(r.clone()).map(str::to_string);
+            let targets: Vec<Loc> = as_locations(&v)
+                .iter()
+                .filter_map(|l| self.loc(&source, enc, l))
+                .collect();
+            let mut edge = |kind, from: &Loc, to: &Loc| {
+                self.facts.edges.push(EdgeFact {
+                    kind,
+                    from: from.clone(),
+                    to: to.clone(),
+                    name: name.clone(),
+                    source: source.clone(),
+                })
+            };
+            for to in &targets {
+                if occ.is_ref(r) {
+                    edge("defines", &from, to);
+                }
+                if !graph {
                     continue;
-                };
-                let Some(item) = items.as_array().and_then(|a| a.first()).cloned() else {
-                    continue;
-                };
-                let me = self.here(s.selection.clone());
-                let source = servers[i].def.name.clone();
-                // Incoming calls end at this symbol, outgoing ones start from it.
-                for (method, end, incoming) in [
-                    ("callHierarchy/incomingCalls", "from", true),
-                    ("callHierarchy/outgoingCalls", "to", false),
-                ] {
-                    let Some(v) = self.call(servers, i, method, json!({"item": item})).await else {
-                        continue;
+                }
+                if occ.is_call(r) {
+                    // Module-level code calls from the file itself, as call hierarchy says.
+                    let caller = Loc {
+                        path: from.path.clone(),
+                        range: occ.enclosing(r).unwrap_or(0..0),
                     };
-                    for c in v.as_array().into_iter().flatten() {
-                        let Some(other) = self.item_loc(enc, &c[end]) else {
-                            continue;
-                        };
-                        let (from, to) = if incoming {
-                            (other, me.clone())
-                        } else {
-                            (me.clone(), other)
-                        };
-                        let name = c[end]["name"].as_str().map(str::to_string);
-                        self.facts.edges.push(EdgeFact {
-                            kind: "calls",
-                            from,
-                            to,
-                            name,
-                            source: source.clone(),
-                        });
-                    }
+                    edge("calls", &caller, to);
+                }
+                // An occurrence inside its own target is a declaration, not a reference.
+                let own = to.path == from.path
+                    && to.range.start <= from.range.start
+                    && from.range.end <= to.range.end;
+                if !own && to.path.starts_with(&self.en.root) {
+                    edge("references", &from, to);
                 }
             }
         }
+    }
+
+    /// Implementations of classes, interfaces and methods; type definitions of variables,
+    /// fields, properties and constants.
+    async fn implementations_and_types(&mut self, servers: &mut [Server<'_>]) {
+        let symbols = self.facts.symbols.clone();
         for (cap, method, kind) in [
             (
                 "implementationProvider",
@@ -114,27 +185,29 @@ impl Ctx<'_> {
             let Some(i) = self.pick(servers, cap, method).await else {
                 continue;
             };
-            let enc = servers[i]
-                .session
-                .as_ref()
-                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
-            for s in &symbols {
-                let wanted = if kind == "implements" {
-                    matches!(s.kind, 5 | 6 | 11)
-                } else {
-                    matches!(s.kind, 7 | 8 | 13 | 14)
-                };
-                if !wanted {
-                    continue;
-                }
-                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)});
-                let Some(v) = self.call(servers, i, method, params).await else {
-                    continue;
-                };
+            let enc = self.encoding(servers, i);
+            let source = servers[i].def.name.clone();
+            let wanted: Vec<_> = symbols
+                .iter()
+                .filter(|s| {
+                    if kind == "implements" {
+                        matches!(s.kind, 5 | 6 | 11)
+                    } else {
+                        matches!(s.kind, 7 | 8 | 13 | 14)
+                    }
+                })
+                .collect();
+            let params = wanted
+                .iter()
+                .map(|s| json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)}))
+                .collect();
+            let answers = self.call_all(servers, i, method, params).await;
+            for (s, answer) in wanted.into_iter().zip(answers) {
+                let Some(v) = answer else { continue };
                 let me = self.here(s.selection.clone());
                 let locs: Vec<Loc> = as_locations(&v)
                     .iter()
-                    .filter_map(|l| self.loc(enc, l))
+                    .filter_map(|l| self.loc(&source, enc, l))
                     .collect();
                 for l in locs {
                     let (from, to) = if kind == "implements" {
@@ -147,55 +220,16 @@ impl Ctx<'_> {
                         from,
                         to,
                         name: Some(s.name.clone()),
-                        source: servers[i].def.name.clone(),
+                        source: source.clone(),
                     });
                 }
             }
         }
-        if let Some(i) = self
-            .pick(servers, "definitionProvider", "textDocument/definition")
-            .await
-        {
-            let enc = servers[i]
-                .session
-                .as_ref()
-                .map_or(crate::lsp::Encoding::Utf16, |s| s.encoding);
-            for r in references {
-                let params = json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, r.start)});
-                let Some(v) = self
-                    .call(servers, i, "textDocument/definition", params)
-                    .await
-                else {
-                    continue;
-                };
-                let from = self.here(r.clone());
-                let name = self.text.get(r.clone()).map(str::to_string);
-                let targets: Vec<Loc> = as_locations(&v)
-                    .iter()
-                    .filter_map(|l| self.loc(enc, l))
-                    .collect();
-                for to in targets {
-                    self.facts.edges.push(EdgeFact {
-                        kind: "defines",
-                        from: from.clone(),
-                        to,
-                        name: name.clone(),
-                        source: servers[i].def.name.clone(),
-                    });
-                }
-            }
-        }
-    }
-
-    fn item_loc(&mut self, enc: crate::lsp::Encoding, item: &Value) -> Option<Loc> {
-        self.loc(
-            enc,
-            &json!({"uri": item["uri"], "range": item["selectionRange"]}),
-        )
     }
 }
 
-fn as_locations(v: &Value) -> Vec<Value> {
+/// `Location`, `Location[]`, `LocationLink[]` or null, as a list.
+pub(super) fn as_locations(v: &Value) -> Vec<Value> {
     match v {
         Value::Array(a) => a.clone(),
         Value::Object(_) => vec![v.clone()],

@@ -12,13 +12,20 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 mod full;
+mod full_requests;
+mod occurrences;
+mod ranges;
 mod start;
+mod symbols;
 
 pub use start::{LspConfig, LspServers};
 
-use super::record::ServerProducer;
+pub use occurrences::Occurrences;
+pub use symbols::hover_text;
+
+use super::record::{ServerProducer, ServerStatus};
 use crate::catalog::ServerDef;
-use crate::lsp::{file_uri, uri_path, LineIndex, RpcError, Session, Supervisor};
+use crate::lsp::{file_uri, LineIndex, RpcError, Session, Supervisor};
 use crate::syntax::Language;
 
 /// How much to ask the servers.
@@ -30,6 +37,19 @@ pub enum LspLevel {
     /// Also definitions and references of identifiers, call hierarchy, implementations and
     /// type definitions.
     Full,
+}
+
+/// How `--lsp full` builds the reference graph.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FullPlan {
+    /// `definition` at every identifier, inverted into references and, at call sites, calls
+    /// (one request per occurrence, pipelined). Servers without definitions fall back to
+    /// `Requests`.
+    #[default]
+    Definitions,
+    /// `references` per symbol, call hierarchy in and out, and `definition` at the tags
+    /// references only: each fact asked several times over (the plan before issue 10).
+    Requests,
 }
 
 /// A document symbol, flattened (`parent` indexes this list).
@@ -114,6 +134,7 @@ pub struct Enricher {
     pub push_wait: Duration,
     /// Only these LSP methods (`textDocument/hover`...), when set.
     pub only: Option<Vec<String>>,
+    pub plan: FullPlan,
 }
 
 impl Enricher {
@@ -158,16 +179,6 @@ struct Ctx<'a> {
     others: std::collections::HashMap<PathBuf, Option<(String, LineIndex)>>,
 }
 
-fn status_rank(s: &str) -> u8 {
-    match s {
-        "ok" => 0,
-        "partial" => 1,
-        "timeout" => 2,
-        "crashed" => 3,
-        _ => 4,
-    }
-}
-
 impl Enricher {
     /// Asks the servers of `lang` about the file at `rel` (relative to the volume).
     pub fn enrich(
@@ -175,7 +186,7 @@ impl Enricher {
         lang: &Language,
         rel: &str,
         text: &str,
-        references: &[Range<usize>],
+        occurrences: &Occurrences,
     ) -> LspFacts {
         let path = self.root.join(rel);
         let mut ctx = Ctx {
@@ -195,12 +206,12 @@ impl Enricher {
                 name: def.name.clone(),
                 version: None,
                 position_encoding: None,
-                status: "ok".into(),
+                status: ServerStatus::Ok,
                 error: None,
             };
             if !installed {
                 let mut p = producer;
-                p.status = "unsupported".into();
+                p.status = ServerStatus::Unsupported;
                 p.error = Some(format!(
                     "`{}` is not installed (disco servers install {})",
                     def.command[0], def.name
@@ -222,7 +233,7 @@ impl Enricher {
         if servers.is_empty() {
             return ctx.facts;
         }
-        self.runtime.block_on(ctx.run(&mut servers, references));
+        self.runtime.block_on(ctx.run(&mut servers, occurrences));
         for s in servers.iter_mut() {
             if let (Some(session), true) = (&s.session, s.opened) {
                 let _ = session.close(&ctx.uri);
@@ -236,69 +247,6 @@ impl Enricher {
 }
 
 impl Ctx<'_> {
-    fn range(&self, enc: crate::lsp::Encoding, r: &Value) -> Range<usize> {
-        let p = |v: &Value| {
-            (
-                v["line"].as_u64().unwrap_or(0) as u32,
-                v["character"].as_u64().unwrap_or(0) as u32,
-            )
-        };
-        let (sl, sc) = p(&r["start"]);
-        let (el, ec) = p(&r["end"]);
-        let s = self.lines.offset(self.text, sl, sc, enc);
-        let e = self.lines.offset(self.text, el, ec, enc);
-        s..e.max(s)
-    }
-
-    fn position(&self, enc: crate::lsp::Encoding, offset: usize) -> Value {
-        let (line, character) = self.lines.position(self.text, offset, enc);
-        json!({"line": line, "character": character})
-    }
-
-    /// A location in a reply (`Location` or `LocationLink`), as bytes in its file.
-    fn loc(&mut self, enc: crate::lsp::Encoding, v: &Value) -> Option<Loc> {
-        let uri = v["uri"].as_str().or_else(|| v["targetUri"].as_str())?;
-        let range = if v["targetSelectionRange"].is_object() {
-            &v["targetSelectionRange"]
-        } else if v["range"].is_object() {
-            &v["range"]
-        } else {
-            &v["targetRange"]
-        };
-        let path = uri_path(uri)?;
-        if path == self.path {
-            return Some(Loc {
-                range: self.range(enc, range),
-                path,
-            });
-        }
-        let other = self.others.entry(path.clone()).or_insert_with(|| {
-            // Decoded as its own record was, so byte offsets agree.
-            let text = crate::volume::decode(std::fs::read(&path).ok()?, None)
-                .ok()?
-                .text;
-            let lines = LineIndex::new(&text);
-            Some((text, lines))
-        });
-        let (text, lines) = other.as_ref()?;
-        let p = |v: &Value| {
-            (
-                v["line"].as_u64().unwrap_or(0) as u32,
-                v["character"].as_u64().unwrap_or(0) as u32,
-            )
-        };
-        let (sl, sc) = p(&range["start"]);
-        let (el, ec) = p(&range["end"]);
-        let (s, e) = (
-            lines.offset(text, sl, sc, enc),
-            lines.offset(text, el, ec, enc),
-        );
-        Some(Loc {
-            path,
-            range: s..e.max(s),
-        })
-    }
-
     fn here(&self, range: Range<usize>) -> Loc {
         Loc {
             path: self.path.clone(),
@@ -326,14 +274,27 @@ impl Ctx<'_> {
                     Ok(s) => {
                         server.producer.version = s.version.clone();
                         server.producer.position_encoding = Some(s.encoding.as_str().to_string());
+                        // A file asked while the server still indexes could read "no
+                        // references" where there are some: wait, else say so.
+                        let wait = s.config.request_timeout;
+                        if s.indexing() && !s.wait_ready(Duration::ZERO, wait).await {
+                            server.producer.status =
+                                server.producer.status.max(ServerStatus::Indexing);
+                            server.producer.error.get_or_insert_with(|| {
+                                format!("still indexing after waiting {wait:?}: answers may be incomplete")
+                            });
+                        }
                         server.session = Some(s);
                     }
                     Err(e) => {
                         server.asked = true;
                         server.start_failed = true;
                         let crashed = matches!(e, crate::lsp::LspError::Spawn { .. });
-                        server.producer.status =
-                            if crashed { "crashed" } else { "unsupported" }.into();
+                        server.producer.status = if crashed {
+                            ServerStatus::Crashed
+                        } else {
+                            ServerStatus::Unsupported
+                        };
                         server.producer.error = Some(e.to_string());
                         self.facts.errors.push((
                             server.def.name.clone(),
@@ -381,8 +342,8 @@ impl Ctx<'_> {
                     let _ = fresh.open(&self.uri, self.lang_id, self.text);
                     servers[i].session = Some(fresh.clone());
                     let r = fresh.request(method, params).await;
-                    if r.is_ok() && servers[i].producer.status == "ok" {
-                        servers[i].producer.status = "partial".into();
+                    if r.is_ok() && servers[i].producer.status == ServerStatus::Ok {
+                        servers[i].producer.status = ServerStatus::Partial;
                         servers[i].producer.error =
                             Some(format!("{method}: crashed, restarted and retried"));
                     }
@@ -404,7 +365,7 @@ impl Ctx<'_> {
         }
     }
 
-    async fn run(&mut self, servers: &mut [Server<'_>], references: &[Range<usize>]) {
+    async fn run(&mut self, servers: &mut [Server<'_>], occurrences: &Occurrences) {
         let doc = json!({"textDocument": {"uri": self.uri}});
         if let Some(i) = self
             .pick(
@@ -452,12 +413,13 @@ impl Ctx<'_> {
                 .call(servers, i, "textDocument/foldingRange", doc.clone())
                 .await
             {
+                let name = servers[i].def.name.clone();
                 for f in v.as_array().into_iter().flatten() {
-                    let (s, e) = (
-                        f["startLine"].as_u64().unwrap_or(0) as u32,
-                        f["endLine"].as_u64().unwrap_or(0) as u32,
-                    );
-                    self.folds_push(s, e, f["kind"].as_str());
+                    let line = |k: &str| u32::try_from(f[k].as_u64()?).ok();
+                    match (line("startLine"), line("endLine")) {
+                        (Some(s), Some(e)) => self.folds_push(s, e, f["kind"].as_str()),
+                        _ => self.malformed(&name, "textDocument/foldingRange", f),
+                    }
                 }
             }
         }
@@ -469,7 +431,7 @@ impl Ctx<'_> {
             self.hovers(servers, i).await;
         }
         if self.en.level == LspLevel::Full {
-            self.full(servers, references).await;
+            self.full(servers, occurrences).await;
         }
     }
 
@@ -477,177 +439,14 @@ impl Ctx<'_> {
         self.facts.folds.push((s, e, kind.map(str::to_string)));
     }
 
-    fn symbols(
-        &mut self,
-        enc: crate::lsp::Encoding,
-        v: &Value,
-        parent: Option<usize>,
-        source: &str,
-    ) {
-        for s in v.as_array().into_iter().flatten() {
-            // DocumentSymbol (hierarchical) or SymbolInformation (flat, with a location).
-            let (range, selection) = if s["location"].is_object() {
-                let r = self.range(enc, &s["location"]["range"]);
-                (r.clone(), r)
-            } else {
-                (
-                    self.range(enc, &s["range"]),
-                    self.range(enc, &s["selectionRange"]),
-                )
-            };
-            let idx = self.facts.symbols.len();
-            self.facts.symbols.push(SymFact {
-                name: s["name"].as_str().unwrap_or("").to_string(),
-                kind: s["kind"].as_u64().unwrap_or(0),
-                detail: s["detail"]
-                    .as_str()
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string),
-                range,
-                selection,
-                parent,
-                hover: None,
-                source: source.to_string(),
-            });
-            if s["children"].is_array() {
-                self.symbols(enc, &s["children"], Some(idx), source);
-            }
-        }
-    }
-
-    fn tokens(&mut self, session: &Session, v: &Value) {
-        let Some((types, mods)) = session.token_legend() else {
-            return;
-        };
-        let data: Vec<u64> = v["data"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default();
-        let (mut line, mut start) = (0u64, 0u64);
-        for t in data.chunks_exact(5) {
-            if t[0] > 0 {
-                line += t[0];
-                start = t[1];
-            } else {
-                start += t[1];
-            }
-            let s = self
-                .lines
-                .offset(self.text, line as u32, start as u32, session.encoding);
-            let e = self.lines.offset(
-                self.text,
-                line as u32,
-                (start + t[2]) as u32,
-                session.encoding,
-            );
-            let ty = types
-                .get(t[3] as usize)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", t[3]));
-            let m: Vec<String> = mods
-                .iter()
-                .enumerate()
-                .filter(|(b, _)| t[4] & (1 << b) != 0)
-                .map(|(_, m)| m.clone())
-                .collect();
-            self.facts.tokens.push(TokFact {
-                range: s..e,
-                ty,
-                mods: m,
-            });
-        }
-    }
-
-    async fn diagnostics(&mut self, servers: &mut [Server<'_>]) {
-        let mut items = Vec::new();
-        let mut source = String::new();
-        let mut enc = crate::lsp::Encoding::Utf16;
-        if let Some(i) = self
-            .pick(servers, "diagnosticProvider", "textDocument/diagnostic")
-            .await
-        {
-            let params = json!({"textDocument": {"uri": self.uri}});
-            if let Some(v) = self
-                .call(servers, i, "textDocument/diagnostic", params)
-                .await
-            {
-                items = v["items"].as_array().cloned().unwrap_or_default();
-            }
-            source = servers[i].def.name.clone();
-            enc = servers[i].session.as_ref().map_or(enc, |s| s.encoding);
-        } else if let Some(i) = servers
-            .iter()
-            .position(|s| s.opened)
-            .filter(|_| self.en.allowed("textDocument/publishDiagnostics"))
-        {
-            // Push diagnostics from the primary server, if it sends any.
-            if let Some(session) = servers[i].session.clone() {
-                items = session
-                    .pushed_diagnostics(
-                        &self.uri,
-                        self.en.push_wait.min(session.config.request_timeout),
-                    )
-                    .await
-                    .unwrap_or_default();
-                source = servers[i].def.name.clone();
-                enc = session.encoding;
-            }
-        }
-        for d in items {
-            let severity = match d["severity"].as_u64() {
-                Some(1) => "error",
-                Some(2) => "warning",
-                Some(3) => "information",
-                _ => "hint",
-            };
-            self.facts.diagnostics.push(DiagFact {
-                range: self.range(enc, &d["range"]),
-                severity,
-                code: d["code"].clone(),
-                source: d["source"]
-                    .as_str()
-                    .map(str::to_string)
-                    .or_else(|| Some(source.clone())),
-                message: d["message"].as_str().unwrap_or("").to_string(),
-            });
-        }
-    }
-
-    async fn hovers(&mut self, servers: &mut [Server<'_>], i: usize) {
-        let Some(session) = servers[i].session.clone() else {
-            return;
-        };
-        let enc = session.encoding;
-        let asks: Vec<(usize, Value)> = self
-            .facts
-            .symbols
-            .iter()
-            .enumerate()
-            .map(|(k, s)| (k, json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)})))
-            .collect();
-        let replies = futures::future::join_all(
-            asks.iter()
-                .map(|(_, p)| session.request("textDocument/hover", p.clone())),
-        )
-        .await;
-        for ((k, _), r) in asks.into_iter().zip(replies) {
-            match r {
-                Ok(v) => self.facts.symbols[k].hover = hover_text(&v["contents"]),
-                Err(e) => self.record_error(servers, i, "textDocument/hover", e),
-            }
-        }
-    }
-
     fn record_error(&mut self, servers: &mut [Server<'_>], i: usize, method: &str, e: RpcError) {
         let status = match &e {
-            RpcError::Timeout { .. } => "timeout",
-            RpcError::Closed { .. } => "crashed",
-            _ => "partial",
+            RpcError::Timeout { .. } => ServerStatus::Timeout,
+            RpcError::Closed { .. } => ServerStatus::Crashed,
+            _ => ServerStatus::Partial,
         };
         let p = &mut servers[i].producer;
-        if status_rank(status) > status_rank(&p.status) {
-            p.status = status.into();
-        }
+        p.status = p.status.max(status);
         p.error.get_or_insert_with(|| e.to_string());
         self.facts.errors.push((
             servers[i].def.name.clone(),
@@ -656,23 +455,4 @@ impl Ctx<'_> {
             e.to_string(),
         ));
     }
-}
-
-/// Hover contents as text: `MarkupContent`, `MarkedString` or a list of them.
-pub fn hover_text(v: &Value) -> Option<String> {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => o
-            .get("value")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        Value::Array(a) => a
-            .iter()
-            .filter_map(hover_text)
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        _ => String::new(),
-    };
-    (!text.trim().is_empty()).then_some(text)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Enricher, LspLevel};
+use super::{Enricher, FullPlan, LspLevel};
 use crate::catalog::Catalog;
 use crate::lsp::{SessionConfig, Supervisor, SupervisorConfig};
 
@@ -19,6 +19,8 @@ pub struct LspConfig {
     pub timeout: Duration,
     /// Only these LSP methods, when set.
     pub only: Option<Vec<String>>,
+    /// How `full` builds the reference graph.
+    pub plan: FullPlan,
 }
 
 /// Running language servers; shut down (with a deadline) when dropped.
@@ -50,6 +52,7 @@ impl LspServers {
             root: cfg.root,
             push_wait: Duration::from_secs(10),
             only: cfg.only,
+            plan: cfg.plan,
         });
         Ok(LspServers {
             runtime: Some(runtime),
