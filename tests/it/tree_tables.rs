@@ -716,3 +716,36 @@ fn a_rerun_over_unchanged_files_parses_nothing_and_a_changed_file_is_added() {
     // The changed file has its old rows and its new ones (told apart by `sha256`).
     assert_eq!(j["paths"], json!(["a.py", "b.py", "b.py", "c.rs", "d.py"]));
 }
+
+#[cfg(feature = "iceberg")]
+#[test]
+fn iceberg_tree_tables_are_tables_of_a_catalog_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = format!(
+        "[catalogs.lake]\nuri = \"sqlite://{0}/catalog.db\"\nwarehouse = \"{0}/warehouse\"\n",
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("disco.toml"), &catalog).unwrap();
+    let corpus = repo_root().join("fixtures/langs");
+    let tree = |out: &str| {
+        run(disco()
+            .current_dir(dir.path())
+            .arg("tree")
+            .arg(&corpus)
+            .args(["--format", "iceberg", "-o", out, "--quiet"]))
+    };
+    let (o, _, stderr) = tree("nope.trees");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("no catalog `nope`"), "{stderr}");
+    let (o, _, stderr) = tree("lake.trees");
+    assert!(o.status.success(), "{stderr}");
+    let expected = tree_json(&corpus, &[]).len();
+    std::fs::write(
+        dir.path().join("disco.toml"),
+        format!("{catalog}[tables.f]\nformat = \"iceberg\"\ncatalog = \"lake\"\ntable = \"trees.files\"\n"),
+    )
+    .unwrap();
+    let (o, stdout, stderr) = run(disco().current_dir(dir.path()).args(["read", "f"]));
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(json_lines(&stdout).len(), expected);
+}
