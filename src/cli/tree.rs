@@ -298,13 +298,23 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
         include: args.include.clone(),
         exclude: args.exclude.clone(),
     };
-    let entries: Vec<Entry> = volume
-        .list(&location.path, &list_opts)?
+    let listed = volume.list(&location.path, &list_opts)?;
+    let total = listed.len();
+    let entries: Vec<Entry> = listed
         .into_iter()
         .enumerate()
         .filter(|(k, _)| shard.mine(*k))
         .map(|(_, e)| e)
         .collect();
+    if shard.count > 1 {
+        // Said, since the shard may come from the environment (an array job's variables).
+        eprintln!(
+            "disco tree: shard {}/{}: {} of {total} listed files",
+            shard.index,
+            shard.count,
+            entries.len()
+        );
+    }
     // Tables: only what they do not hold yet, under a transaction id stable across reruns.
     let (entries, job) = match &tables {
         None => (entries, None),
