@@ -9,6 +9,8 @@
 //! `tree`, `select`, `rename`, `filter`, `explode`; Rust users add their own with
 //! [`crate::Disco::register`].
 
+#[cfg(feature = "model")]
+mod bert;
 mod columns;
 mod expr;
 #[cfg(test)]
