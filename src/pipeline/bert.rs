@@ -1,5 +1,6 @@
 //! A BERT encoder for CPU inference on candle tensors (feature `model`), written for speed
-//! where candle's general-purpose model spends it (see the profile in README, "Models"):
+//! where candle's general-purpose model loses it (its generic softmax, scaling, masking and
+//! GELU are single-threaded passes over the largest tensors; not yet profiled with `perf`):
 //!
 //! - every projection is one 2-D matrix product over all tokens of the batch (`tokens × hidden`),
 //!   and query, key and value are one product (their weights joined at load);
