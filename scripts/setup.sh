@@ -9,6 +9,22 @@ TOOLS="${DISCO_TOOLS:-$HOME/.cache/disco/tools}"
 VENV="$TOOLS/venv"
 REQ=scripts/requirements-test.txt
 
+# The sentence-transformers peer of the pipeline benchmark (torch: several GB), only on request.
+if [ "${1:-}" = "--bench-st" ]; then
+  mkdir -p "$TOOLS"
+  STVENV="$TOOLS/stvenv"
+  if [ ! -x "$STVENV/bin/python" ]; then python3 -m venv "$STVENV"; fi
+  want=$(sha256sum scripts/requirements-bench-st.txt | cut -d' ' -f1)
+  if [ "$(cat "$STVENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing scripts/requirements-bench-st.txt into $STVENV (torch: several GB)" >&2
+    "$STVENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r scripts/requirements-bench-st.txt
+    echo "$want" > "$STVENV/.requirements.sha256"
+  fi
+  "$STVENV/bin/python" -c 'import sentence_transformers, torch' >/dev/null
+  echo "$STVENV/bin/python"
+  exit 0
+fi
+
 if [ "${1:-}" = "--env" ]; then
   echo "export DISCO_MOTO_SERVER=$VENV/bin/moto_server"
   echo "export DISCO_PYTHON=$TOOLS/pyvenv/bin/python"

@@ -9,6 +9,8 @@
 //! `tree`, `select`, `rename`, `filter`, `explode`, `sql` (the last two with the `sql` feature); Rust users add their own with
 //! [`crate::Disco::register`].
 
+#[cfg(feature = "model")]
+mod bert;
 mod columns;
 mod json;
 #[cfg(feature = "model")]

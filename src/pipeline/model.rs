@@ -7,19 +7,36 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context;
 use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{Device, Tensor, D};
 use candle_nn::{Linear, Module, VarBuilder};
-use candle_transformers::models::bert::{BertModel, Config, DTYPE};
-use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+use candle_transformers::models::bert::Config;
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
+use super::bert::{Encoder, DTYPE};
 use super::plan::{in_folder, read_resource, Opts};
 use super::tokenize::load_tokenizer;
 use super::{need_text_column, PlanError, Reject, Stage, StageOutput};
 use crate::catalog::{Catalog, ModelDef, ModelKind};
 
 struct Loaded {
-    bert: BertModel,
-    head: Option<(Linear, Linear)>,
+    bert: Encoder,
+    head: Option<Head>,
+}
+
+/// A classifier's head: what it reads, and its `classifier` layer.
+enum Head {
+    /// Hugging Face's `BertForSequenceClassification`: `tanh(pooler(h[CLS]))`.
+    Pooler(Linear, Linear),
+    /// The sentence embedding (mean-pooled, L2-normalised), as a head trained on
+    /// sentence-transformers embeddings (a logistic regression, SetFit) reads it.
+    Mean(Linear),
+}
+
+/// What a classifier's head reads (catalog or stage option `pooling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pooling {
+    Pooler,
+    Mean,
 }
 
 pub struct ModelStage {
@@ -30,12 +47,16 @@ pub struct ModelStage {
     config: Config,
     hidden: usize,
     labels: Vec<String>,
+    pooling: Pooling,
     batch: usize,
     weights_uri: String,
     catalog: Catalog,
     tok: Tokenizer,
     loaded: OnceLock<Loaded>,
 }
+
+/// Tokens in a sub-batch, padding included.
+const MAX_TOKENS: usize = 8192;
 
 fn perr(name: &str, e: impl std::fmt::Display) -> PlanError {
     PlanError::new(name, e.to_string())
@@ -44,7 +65,9 @@ fn perr(name: &str, e: impl std::fmt::Display) -> PlanError {
 impl ModelStage {
     /// Options: `column` (text in, default `text`), `output` (default `embedding`, or
     /// `label`/`score` for classifiers), `max_tokens` (default: the model's
-    /// `sentence_bert_config.json`, else its position limit), `batch_size` (default 32).
+    /// `sentence_bert_config.json`, else its position limit), `batch_size` (default 32), and
+    /// for classifiers `pooling`: `"pooler"` (default, Hugging Face's sequence classifiers) or
+    /// `"mean"` (a head on the sentence embedding).
     pub fn build(
         catalog: &Catalog,
         def: &ModelDef,
@@ -52,7 +75,17 @@ impl ModelStage {
     ) -> Result<Self, PlanError> {
         let name = def.name.as_str();
         let o = Opts::new(name, table);
-        o.check_keys(&["column", "output", "max_tokens", "batch_size"])?;
+        o.check_keys(&["column", "output", "max_tokens", "batch_size", "pooling"])?;
+        let pooling = match o.string("pooling")?.as_deref() {
+            None | Some("pooler") => Pooling::Pooler,
+            Some("mean") => Pooling::Mean,
+            Some(other) => {
+                return Err(perr(
+                    name,
+                    format!("`pooling` is \"pooler\" or \"mean\", not {other:?}"),
+                ))
+            }
+        };
         let config_json = read_resource(catalog, name, &in_folder(&def.url, "config.json"))?;
         let raw: serde_json::Value =
             serde_json::from_slice(&config_json).map_err(|e| perr(name, e))?;
@@ -98,13 +131,13 @@ impl ModelStage {
             None => in_folder(&def.url, "tokenizer.json"),
         };
         let mut tok = load_tokenizer(name, &read_resource(catalog, name, &tok_uri)?)?;
-        // The model's own limit, and padding to the longest row of each sub-batch only.
+        // The model's own limit; sub-batches are padded here (see `process`).
         tok.with_truncation(Some(TruncationParams {
             max_length: max_tokens.min(positions),
             ..Default::default()
         }))
         .map_err(|e| perr(name, e))?;
-        tok.with_padding(Some(PaddingParams::default()));
+        tok.with_padding(None);
         let default_out = match def.kind {
             ModelKind::Embedding => "embedding",
             ModelKind::Classifier => "label",
@@ -117,6 +150,7 @@ impl ModelStage {
             config,
             hidden,
             labels: labels.into_iter().map(|(_, l)| l).collect(),
+            pooling,
             batch: o.usize("batch_size")?.unwrap_or(32).max(1),
             weights_uri: in_folder(&def.url, "model.safetensors"),
             catalog: catalog.clone(),
@@ -132,51 +166,62 @@ impl ModelStage {
         let bytes = read_resource(&self.catalog, &self.name, &self.weights_uri)?;
         let vb = VarBuilder::from_buffered_safetensors(bytes, DTYPE, &Device::Cpu)
             .with_context(|| format!("{}: reading {}", self.name, self.weights_uri))?;
-        let bert = BertModel::load(vb.clone(), &self.config)
+        let bert = Encoder::load(vb.clone(), &self.config)
             .with_context(|| format!("{}: loading BERT weights", self.name))?;
         let head = match self.kind {
             ModelKind::Embedding => None,
             ModelKind::Classifier => {
                 let h = self.hidden;
-                let pooler = candle_nn::linear(h, h, vb.pp("bert.pooler.dense"))
-                    .or_else(|_| candle_nn::linear(h, h, vb.pp("pooler.dense")))?;
-                let classifier = candle_nn::linear(h, self.labels.len(), vb.pp("classifier"))?;
-                Some((pooler, classifier))
+                let classifier = candle_nn::linear(h, self.labels.len(), vb.pp("classifier"))
+                    .with_context(|| format!("{}: loading the `classifier` head", self.name))?;
+                Some(match self.pooling {
+                    Pooling::Mean => Head::Mean(classifier),
+                    Pooling::Pooler => {
+                        let pooler = candle_nn::linear(h, h, vb.pp("bert.pooler.dense"))
+                            .or_else(|_| candle_nn::linear(h, h, vb.pp("pooler.dense")))
+                            .with_context(|| format!("{}: loading the pooler", self.name))?;
+                        Head::Pooler(pooler, classifier)
+                    }
+                })
             }
         };
         let _ = self.loaded.set(Loaded { bert, head });
         Ok(self.loaded.get().expect("just set"))
     }
 
-    /// One sub-batch of texts → (embeddings or logits), row-major.
-    fn forward(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+    /// One sub-batch of encodings (unpadded) → embeddings or class probabilities, row-major.
+    fn forward(&self, encs: &[&Encoding]) -> anyhow::Result<Vec<Vec<f32>>> {
         let m = self.model()?;
-        let encs = self
-            .tok
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", self.name))?;
-        let (n, len) = (encs.len(), encs.first().map_or(0, |e| e.len()));
-        let ids: Vec<u32> = encs.iter().flat_map(|e| e.get_ids().to_vec()).collect();
-        let mask: Vec<u32> = encs
-            .iter()
-            .flat_map(|e| e.get_attention_mask().to_vec())
-            .collect();
+        let n = encs.len();
+        let lens: Vec<usize> = encs.iter().map(|e| e.len().max(1)).collect();
+        let len = lens.iter().copied().max().unwrap_or(1);
+        // Right-padded with id 0; the encoder and the pooling look at `lens` only.
+        let mut ids = vec![0u32; n * len];
+        let mut mask = vec![0f32; n * len];
+        for (i, e) in encs.iter().enumerate() {
+            let row = &e.get_ids()[..e.len().min(len)];
+            ids[i * len..i * len + row.len()].copy_from_slice(row);
+            mask[i * len..i * len + lens[i]].fill(1.0);
+        }
         let dev = Device::Cpu;
         let ids = Tensor::from_vec(ids, (n, len), &dev)?;
         let mask = Tensor::from_vec(mask, (n, len), &dev)?;
-        let types = ids.zeros_like()?;
-        let hidden = m.bert.forward(&ids, &types, Some(&mask))?;
+        let hidden = m.bert.forward(&ids, &lens)?;
+        let embedding = || -> candle_core::Result<Tensor> {
+            let mf = mask.unsqueeze(2)?;
+            let mean = hidden
+                .broadcast_mul(&mf)?
+                .sum(1)?
+                .broadcast_div(&mf.sum(1)?)?;
+            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
+            mean.broadcast_div(&norm)
+        };
         let out = match &m.head {
-            None => {
-                let mf = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-                let mean = hidden
-                    .broadcast_mul(&mf)?
-                    .sum(1)?
-                    .broadcast_div(&mf.sum(1)?)?;
-                let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
-                mean.broadcast_div(&norm)?
+            None => embedding()?,
+            Some(Head::Mean(classifier)) => {
+                candle_nn::ops::softmax(&classifier.forward(&embedding()?)?, D::Minus1)?
             }
-            Some((pooler, classifier)) => {
+            Some(Head::Pooler(pooler, classifier)) => {
                 let first = hidden.narrow(1, 0, 1)?.squeeze(1)?;
                 let pooled = pooler.forward(&first)?.tanh()?;
                 candle_nn::ops::softmax(&classifier.forward(&pooled)?, D::Minus1)?
@@ -242,15 +287,32 @@ impl Stage for ModelStage {
                 }),
             }
         }
-        // Sub-batches of similar length waste little on padding.
+        // Tokenized at once (in parallel), then run in sub-batches of similar token counts, so
+        // that padding costs little; a sub-batch holds at most `batch_size` rows and
+        // `MAX_TOKENS` tokens with its padding (attention's memory grows with rows × length²).
+        let texts: Vec<&str> = rows.iter().map(|r| r.1).collect();
+        let encs = self
+            .tok
+            .encode_batch(texts, true)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.name))?;
         let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by_key(|&k| rows[k].1.len());
+        order.sort_by_key(|&k| encs[k].len());
         let mut results: Vec<Vec<f32>> = vec![Vec::new(); rows.len()];
-        for chunk in order.chunks(self.batch) {
-            let texts: Vec<&str> = chunk.iter().map(|&k| rows[k].1).collect();
-            for (k, v) in chunk.iter().zip(self.forward(&texts)?) {
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < self.batch
+                && (end - start + 1) * encs[order[end]].len() <= MAX_TOKENS
+            {
+                end += 1;
+            }
+            let chunk = &order[start..end];
+            let sub: Vec<&Encoding> = chunk.iter().map(|&k| &encs[k]).collect();
+            for (k, v) in chunk.iter().zip(self.forward(&sub)?) {
                 results[*k] = v;
             }
+            start = end;
         }
         let kept: Vec<u32> = rows.iter().map(|(i, _)| *i as u32).collect();
         let base = if rejects.is_empty() {

@@ -96,7 +96,9 @@ impl PartRunner<'_> {
                         // The writer stopped on an error: its join below says which.
                         break;
                     }
-                    if rej.len() >= 8192 {
+                    // Written as they come (by count or size), so that memory does not
+                    // grow with the part's rejects.
+                    if rej.len() >= 8192 || rej.bytes() >= 1 << 20 {
                         write_rejects(&mut rej, rejects.as_deref_mut())
                             .inspect_err(|_| writer_broken = true)?;
                     }

@@ -32,6 +32,8 @@ pub(super) struct Rejected {
     reason: Vec<String>,
     pointer: Vec<Option<String>>,
     record: Vec<String>,
+    /// Bytes of text held (records and reasons), so that they are written before they grow.
+    bytes: usize,
 }
 
 impl Rejected {
@@ -41,6 +43,7 @@ impl Rejected {
         self.row.push(None);
         self.line.push((r.line > 0).then_some(r.line as i64));
         self.stage.push("read".into());
+        self.bytes += r.raw.len() + r.reason.len();
         self.reason.push(r.reason);
         self.pointer.push(None);
         self.record.push(r.raw);
@@ -60,6 +63,7 @@ impl Rejected {
         self.row.push(Some(row as i64));
         self.line.push(None);
         self.stage.push(stage.to_string());
+        self.bytes += record.len() + reject.reason.len();
         self.reason.push(reject.reason.clone());
         self.pointer.push(reject.pointer.clone());
         self.record.push(record);
@@ -67,6 +71,11 @@ impl Rejected {
 
     pub(super) fn len(&self) -> usize {
         self.file.len()
+    }
+
+    /// Bytes of rejected rows and reasons held.
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Takes the collected rows as a batch.

@@ -8,6 +8,7 @@ use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::json::RowReader;
 use super::{PlanError, Reject, Stage, StageOutput};
 
 /// Errors of one row reported at most (the rest are counted).
@@ -91,9 +92,21 @@ impl Stage for ValidatorStage {
     }
 
     fn process(&self, batch: RecordBatch) -> anyhow::Result<StageOutput> {
-        let rows = super::rows_to_values(&batch);
-        let verdicts: Vec<Option<(String, String)>> =
-            rows.par_iter().map(|row| self.check(row)).collect();
+        // Each worker fills one JSON value row after row, reusing its strings and maps.
+        let verdicts: Vec<Option<(String, String)>> = {
+            let rows = RowReader::new(&batch);
+            (0..batch.num_rows())
+                .into_par_iter()
+                .with_min_len(64)
+                .map_init(
+                    || Value::Null,
+                    |row, i| {
+                        rows.fill(row, i);
+                        self.check(row)
+                    },
+                )
+                .collect()
+        };
         if verdicts.iter().all(Option::is_none) {
             return Ok(StageOutput::all(batch));
         }

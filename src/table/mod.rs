@@ -9,6 +9,7 @@
 mod csv;
 pub mod delta;
 mod fit;
+mod fit_scan;
 pub mod format;
 mod html;
 #[cfg(feature = "iceberg")]

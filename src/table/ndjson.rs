@@ -9,18 +9,20 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 use std::sync::Arc;
 
 use anyhow::Result;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::json::reader::{infer_json_schema_from_iterator, ReaderBuilder};
+use rayon::prelude::*;
 use serde_json::Value;
 
-use super::fit;
 use super::format::{Encoder, FileFormat, Files};
 use super::put::Sink;
 use super::read::{Batches, Part, ReadBatch, ReadReject};
 use super::write::WriteOptions;
+use super::{fit, fit_scan};
 
 fn kind(v: &Value) -> u8 {
     match v {
@@ -198,16 +200,20 @@ fn field_alone(key: &str, sample: &[Value]) -> Field {
         .unwrap_or_else(|| Field::new(key, DataType::Utf8, true))
 }
 
-/// Decodes lines into batches of `n` rows.
+/// Decodes lines into batches of at most `n` lines (or about `max_bytes` of text).
+///
+/// A batch's lines are read into one buffer, checked against the columns in parallel, and the
+/// lines that surely fit (`fit_scan`, no value built) go to arrow-json's decoder as the text
+/// they are. The others are built as values and checked by `fit::json`, which says why a line
+/// is a reject; the few of those that fit join the decoder's input re-serialized.
 pub fn read(
     input: Box<dyn Read + Send>,
     path: String,
     schema: SchemaRef,
     (n, max_bytes): (usize, usize),
 ) -> impl Iterator<Item = Result<ReadBatch>> + Send {
-    let mut lines = BufReader::with_capacity(256 * 1024, input)
-        .split(b'\n')
-        .enumerate();
+    let mut input = BufReader::with_capacity(256 * 1024, input);
+    let mut line_no = 0u64;
     let mut done = false;
     let columns: HashMap<String, DataType> = schema
         .fields()
@@ -218,54 +224,148 @@ pub fn read(
         if done {
             return None;
         }
-        let mut rows: Vec<(u64, Value)> = Vec::with_capacity(n.min(65536));
-        let mut rejects = Vec::new();
+        let mut text: Vec<u8> = Vec::with_capacity(max_bytes.min(4 << 20) + 4096);
+        let mut lines: Vec<(u64, Range<usize>)> = Vec::new();
         let mut bytes = 0usize;
         // Blank lines use up the byte budget without making a row: a batch goes on until it
-        // holds a row or a reject, or the file ends (else an early empty batch would end the
-        // part and drop the rest of the file).
-        while rows.len() < n && (bytes < max_bytes || (rows.is_empty() && rejects.is_empty())) {
-            let Some((i, line)) = lines.next() else {
-                done = true;
-                break;
-            };
-            let line_no = i as u64 + 1;
-            let line = match line {
-                Ok(l) => l,
+        // holds a line, or the file ends (else an early empty batch would end the part and
+        // drop the rest of the file).
+        while lines.len() < n && (bytes < max_bytes || lines.is_empty()) {
+            let start = text.len();
+            match input.read_until(b'\n', &mut text) {
+                Ok(0) => {
+                    done = true;
+                    break;
+                }
+                Ok(_) => {}
                 // An I/O error ends the stream with the rest of the part unread: the part
                 // fails (a reject would let it commit with its remaining rows missing).
                 Err(e) => {
                     done = true;
                     return Some(Err(anyhow::anyhow!(
-                        "{path}: read error at line {line_no}: {e}"
+                        "{path}: read error at line {}: {e}",
+                        line_no + 1
                     )));
                 }
-            };
-            bytes += line.len() + 1;
-            let text = line.strip_suffix(b"\r").unwrap_or(&line);
-            if text.iter().all(u8::is_ascii_whitespace) {
+            }
+            line_no += 1;
+            if text.last() == Some(&b'\n') {
+                text.pop();
+            }
+            bytes += text.len() - start + 1;
+            if text[start..].last() == Some(&b'\r') {
+                text.pop();
+            }
+            if text[start..].iter().all(u8::is_ascii_whitespace) {
+                text.truncate(start);
                 continue;
             }
-            let reject = |reason: String| ReadReject {
-                file: path.clone(),
-                line: line_no,
-                reason,
-                raw: String::from_utf8_lossy(text).into_owned(),
-            };
-            match serde_json::from_slice::<Value>(text) {
-                Ok(v @ Value::Object(_)) => match misfit(&v, &columns) {
-                    None => rows.push((line_no, v)),
-                    Some(why) => rejects.push(reject(why)),
-                },
-                Ok(_) => rejects.push(reject("not a JSON object".into())),
-                Err(e) => rejects.push(reject(format!("invalid JSON: {e}"))),
-            }
+            lines.push((line_no, start..text.len()));
+            // Keep lines apart in the buffer: it may go to the decoder whole.
+            text.push(b'\n');
         }
-        if rows.is_empty() && rejects.is_empty() {
+        if lines.is_empty() {
             return None;
         }
-        Some(decode(&schema, &path, rows, rejects))
+        Some(batch(&schema, &columns, &path, &text, lines))
     })
+}
+
+/// What the check of one line found.
+enum Line {
+    /// Surely fits: decoded from its text.
+    Fits,
+    /// Fits, as a value built and checked by `fit::json`.
+    Built(Value),
+    Reject(String),
+}
+
+fn check(text: &[u8], schema: &SchemaRef, columns: &HashMap<String, DataType>) -> Line {
+    if fit_scan::surely_fits(text, schema.fields()) {
+        return Line::Fits;
+    }
+    match serde_json::from_slice::<Value>(text) {
+        Ok(v @ Value::Object(_)) => match misfit(&v, columns) {
+            None => Line::Built(v),
+            Some(why) => Line::Reject(why),
+        },
+        Ok(_) => Line::Reject("not a JSON object".into()),
+        Err(e) => Line::Reject(format!("invalid JSON: {e}")),
+    }
+}
+
+/// One batch of lines (`text[range]` each) checked and decoded.
+fn batch(
+    schema: &SchemaRef,
+    columns: &HashMap<String, DataType>,
+    path: &str,
+    text: &[u8],
+    lines: Vec<(u64, Range<usize>)>,
+) -> Result<ReadBatch> {
+    let checked: Vec<Line> = lines
+        .par_iter()
+        .with_min_len(32)
+        .map(|(_, r)| check(&text[r.clone()], schema, columns))
+        .collect();
+    let all_fit = checked.iter().all(|c| matches!(c, Line::Fits));
+    let mut rejects = Vec::new();
+    // Lines that fit: their line numbers and the decoder's input.
+    let mut rows: Vec<(u64, Range<usize>)> = Vec::with_capacity(lines.len());
+    let mut input: Vec<u8> = Vec::new();
+    for ((line, r), c) in lines.into_iter().zip(checked) {
+        let at = input.len();
+        match c {
+            Line::Fits if all_fit => {
+                rows.push((line, r));
+                continue;
+            }
+            Line::Fits => input.extend_from_slice(&text[r]),
+            Line::Built(v) => serde_json::to_writer(&mut input, &v)?,
+            Line::Reject(reason) => {
+                rejects.push(ReadReject {
+                    file: path.to_string(),
+                    line,
+                    reason,
+                    raw: String::from_utf8_lossy(&text[r]).into_owned(),
+                });
+                continue;
+            }
+        }
+        rows.push((line, at..input.len()));
+        input.push(b'\n');
+    }
+    let input = if all_fit { text } else { &input[..] };
+    let mut d = decoder(schema, rows.len())?;
+    match decode_text(&mut d, input) {
+        Ok(Some(batch)) if batch.num_rows() == rows.len() => Ok(ReadBatch { batch, rejects }),
+        Ok(None) if rows.is_empty() => Ok(ReadBatch {
+            batch: arrow::record_batch::RecordBatch::new_empty(schema.clone()),
+            rejects,
+        }),
+        // A row arrow-json refuses: find it (and say why) row by row, from built values.
+        _ => {
+            let mut values = Vec::with_capacity(rows.len());
+            for (line, r) in rows {
+                values.push((line, serde_json::from_slice::<Value>(&input[r])?));
+            }
+            decode(schema, path, values, rejects)
+        }
+    }
+}
+
+/// Decodes all of `input`, one JSON object a line, into one batch.
+fn decode_text(
+    d: &mut arrow::json::reader::Decoder,
+    mut input: &[u8],
+) -> Result<Option<arrow::record_batch::RecordBatch>> {
+    while !input.is_empty() {
+        let used = d.decode(input)?;
+        if used == 0 {
+            break;
+        }
+        input = &input[used..];
+    }
+    Ok(d.flush()?)
 }
 
 /// Why a row does not fit the columns: the first key that is not a column or whose value does
@@ -291,7 +391,7 @@ fn decoder(schema: &SchemaRef, n: usize) -> Result<arrow::json::reader::Decoder>
         .build_decoder()?)
 }
 
-/// Decodes rows; when the batch fails, finds the rows that do not fit one by one.
+/// Decodes built rows; when the batch fails, finds the rows that do not fit one by one.
 fn decode(
     schema: &SchemaRef,
     path: &str,

@@ -116,7 +116,10 @@ impl FileFormat for Parquet {
         opts: &WriteOptions,
     ) -> Result<Box<dyn Encoder>> {
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+            // Level 1, zstd's fast strategy, as for Delta data files: level 3's was the largest
+            // single cost of writing validated rows (perf: 17% of the CPU, on the writer's
+            // one thread, which set the pace), for files a few percent smaller.
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
             .set_max_row_group_row_count(Some(opts.row_group_size.max(1)))
             .build();
         Ok(Box::new(Writer {

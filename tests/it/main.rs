@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod catalog;
+mod classifier;
 mod editor;
 mod encodings;
 mod fuzz;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::support::{disco, json_lines, repo_root, run};
 
-fn fixtures() -> PathBuf {
+pub(super) fn fixtures() -> PathBuf {
     repo_root().join("fixtures")
 }
 
@@ -23,7 +23,7 @@ fn required(what: &str) -> bool {
     false
 }
 
-fn minilm() -> Option<PathBuf> {
+pub(super) fn minilm() -> Option<PathBuf> {
     match std::env::var_os("DISCO_MINILM_DIR").map(PathBuf::from) {
         Some(p) if p.join("model.safetensors").is_file() => Some(p),
         _ => required("the MiniLM model (DISCO_MINILM_DIR)").then(PathBuf::new),
