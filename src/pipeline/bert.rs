@@ -7,14 +7,24 @@
 //! - attention's scale is applied to the queries (`tokens × hidden`), not to the scores
 //!   (`heads × tokens × tokens`), and masking and softmax are one in-place pass over the scores,
 //!   in parallel by row, that skips the padding (right-padded rows need no additive mask);
-//! - GELU is applied in place, in parallel.
+//! - GELU is applied in place, in parallel;
+//! - with `Precision::Int8`, the four projections of every layer (query-key-value, attention
+//!   output, intermediate, output: nearly all the multiply-adds) use weights quantized at load
+//!   to candle's `Q8_0` (blocks of 32 int8 values with a scale each) and candle's quantized
+//!   matrix product, which quantizes the activations the same way and runs integer dot
+//!   products (AVX2, or AVX512-VNNI tiles where the shapes allow). Embeddings, layer norms,
+//!   attention scores and biases stay f32.
 //!
 //! The weights are the Hugging Face `BertModel` layout, at the root or under `bert.`.
 
 use candle_core::cpu::erf::erf_f32;
+use std::sync::Arc;
+
+use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Module, Tensor};
-use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{embedding, layer_norm, Embedding, LayerNorm, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
+use candle_transformers::quantized_nn;
 use rayon::prelude::*;
 
 /// The encoder: token ids in, the last hidden states out.
@@ -29,16 +39,54 @@ pub struct Encoder {
 }
 
 struct Layer {
-    qkv: Linear,
-    out: Linear,
+    qkv: Proj,
+    out: Proj,
     norm1: LayerNorm,
-    up: Linear,
-    down: Linear,
+    up: Proj,
+    down: Proj,
     norm2: LayerNorm,
 }
 
+/// What the projections compute in (model option `precision`: `"fp32"` or `"int8"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    #[default]
+    F32,
+    Int8,
+}
+
+/// One dense projection, `x · wᵀ + b`, in f32 or with int8 (`Q8_0`) weights.
+enum Proj {
+    F32(Linear),
+    Int8(quantized_nn::Linear),
+}
+
+impl Proj {
+    fn new(w: Tensor, b: Tensor, p: Precision) -> candle_core::Result<Proj> {
+        Ok(match p {
+            Precision::F32 => Proj::F32(Linear::new(w, Some(b))),
+            Precision::Int8 => {
+                let q = QTensor::quantize(&w, GgmlDType::Q8_0)?;
+                Proj::Int8(quantized_nn::Linear::from_arc(Arc::new(q), Some(b))?)
+            }
+        })
+    }
+
+    /// The `(out, in)` weight and `out` bias at `vb` (`weight`, `bias`).
+    fn load(vb: VarBuilder, inp: usize, out: usize, p: Precision) -> candle_core::Result<Proj> {
+        Proj::new(vb.get((out, inp), "weight")?, vb.get(out, "bias")?, p)
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Proj::F32(l) => l.forward(x),
+            Proj::Int8(l) => l.forward(x),
+        }
+    }
+}
+
 impl Encoder {
-    pub fn load(vb: VarBuilder, c: &Config) -> candle_core::Result<Encoder> {
+    pub fn load(vb: VarBuilder, c: &Config, p: Precision) -> candle_core::Result<Encoder> {
         let vb = match vb.contains_tensor("embeddings.word_embeddings.weight") {
             true => vb,
             false => vb.pp("bert"),
@@ -62,16 +110,18 @@ impl Encoder {
                     ))
                 };
                 let (q, k, v) = (part("query")?, part("key")?, part("value")?);
-                let qkv = Linear::new(
+                let qkv = Proj::new(
                     Tensor::cat(&[q.0, k.0, v.0], 0)?,
-                    Some(Tensor::cat(&[q.1, k.1, v.1], 0)?),
-                );
+                    Tensor::cat(&[q.1, k.1, v.1], 0)?,
+                    p,
+                )?;
+                let i = c.intermediate_size;
                 Ok(Layer {
                     qkv,
-                    out: linear(h, h, a.pp("output.dense"))?,
+                    out: Proj::load(a.pp("output.dense"), h, h, p)?,
                     norm1: ln(a.pp("output.LayerNorm"))?,
-                    up: linear(h, c.intermediate_size, l.pp("intermediate.dense"))?,
-                    down: linear(c.intermediate_size, h, l.pp("output.dense"))?,
+                    up: Proj::load(l.pp("intermediate.dense"), h, i, p)?,
+                    down: Proj::load(l.pp("output.dense"), i, h, p)?,
                     norm2: ln(l.pp("output.LayerNorm"))?,
                 })
             })

@@ -12,7 +12,7 @@ use candle_nn::{Linear, Module, VarBuilder};
 use candle_transformers::models::bert::Config;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
-use super::bert::{Encoder, DTYPE};
+use super::bert::{Encoder, Precision, DTYPE};
 use super::plan::{in_folder, read_resource, Opts};
 use super::tokenize::load_tokenizer;
 use super::{need_text_column, PlanError, Reject, Stage, StageOutput};
@@ -48,6 +48,7 @@ pub struct ModelStage {
     hidden: usize,
     labels: Vec<String>,
     pooling: Pooling,
+    precision: Precision,
     batch: usize,
     weights_uri: String,
     catalog: Catalog,
@@ -67,7 +68,8 @@ impl ModelStage {
     /// `label`/`score` for classifiers), `max_tokens` (default: the model's
     /// `sentence_bert_config.json`, else its position limit), `batch_size` (default 32), and
     /// for classifiers `pooling`: `"pooler"` (default, Hugging Face's sequence classifiers) or
-    /// `"mean"` (a head on the sentence embedding).
+    /// `"mean"` (a head on the sentence embedding); `precision`: `"fp32"` (default) or `"int8"`
+    /// (the encoder's projections with int8 weights, quantized at load; see `bert.rs`).
     pub fn build(
         catalog: &Catalog,
         def: &ModelDef,
@@ -75,7 +77,14 @@ impl ModelStage {
     ) -> Result<Self, PlanError> {
         let name = def.name.as_str();
         let o = Opts::new(name, table);
-        o.check_keys(&["column", "output", "max_tokens", "batch_size", "pooling"])?;
+        o.check_keys(&[
+            "column",
+            "output",
+            "max_tokens",
+            "batch_size",
+            "pooling",
+            "precision",
+        ])?;
         let pooling = match o.string("pooling")?.as_deref() {
             None | Some("pooler") => Pooling::Pooler,
             Some("mean") => Pooling::Mean,
@@ -86,12 +95,33 @@ impl ModelStage {
                 ))
             }
         };
+        let precision = match o.string("precision")?.as_deref() {
+            None | Some("fp32") | Some("f32") => Precision::F32,
+            Some("int8") => Precision::Int8,
+            Some(other) => {
+                return Err(perr(
+                    name,
+                    format!("`precision` is \"fp32\" or \"int8\", not {other:?}"),
+                ))
+            }
+        };
         let config_json = read_resource(catalog, name, &in_folder(&def.url, "config.json"))?;
         let raw: serde_json::Value =
             serde_json::from_slice(&config_json).map_err(|e| perr(name, e))?;
         let config: Config = serde_json::from_value(raw.clone())
             .map_err(|e| perr(name, format!("config.json is not a BERT config: {e}")))?;
         let hidden = raw["hidden_size"].as_u64().unwrap_or(0) as usize;
+        // int8 weights are quantized in blocks of 32 along each projection's input.
+        let inner = raw["intermediate_size"].as_u64().unwrap_or(0) as usize;
+        if precision == Precision::Int8 && (hidden % 32 != 0 || inner % 32 != 0) {
+            return Err(perr(
+                name,
+                format!(
+                    "`precision = \"int8\"` needs hidden_size and intermediate_size that are \
+                     multiples of 32 (this model has {hidden} and {inner})"
+                ),
+            ));
+        }
         let positions = raw["max_position_embeddings"].as_u64().unwrap_or(512) as usize;
         let mut labels: Vec<(usize, String)> = raw["id2label"]
             .as_object()
@@ -151,6 +181,7 @@ impl ModelStage {
             hidden,
             labels: labels.into_iter().map(|(_, l)| l).collect(),
             pooling,
+            precision,
             batch: o.usize("batch_size")?.unwrap_or(32).max(1),
             weights_uri: in_folder(&def.url, "model.safetensors"),
             catalog: catalog.clone(),
@@ -166,7 +197,7 @@ impl ModelStage {
         let bytes = read_resource(&self.catalog, &self.name, &self.weights_uri)?;
         let vb = VarBuilder::from_buffered_safetensors(bytes, DTYPE, &Device::Cpu)
             .with_context(|| format!("{}: reading {}", self.name, self.weights_uri))?;
-        let bert = Encoder::load(vb.clone(), &self.config)
+        let bert = Encoder::load(vb.clone(), &self.config, self.precision)
             .with_context(|| format!("{}: loading BERT weights", self.name))?;
         let head = match self.kind {
             ModelKind::Embedding => None,

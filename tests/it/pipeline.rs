@@ -50,7 +50,8 @@ fn workspace(model: Option<&Path>) -> tempfile::TempDir {
              [tokenizers.mini]\nurl = \"minilm://tokenizer.json\"\n\
              [tokenizers.raw]\nurl = \"minilm://tokenizer.json\"\noptions = {{ padding = \"none\", truncate = false }}\n\
              [tokenizers.chunks]\nurl = \"minilm://tokenizer.json\"\noptions = {{ mode = \"chunk\", max_tokens = 16, overlap = 4, column = \"text\" }}\n\
-             [models.embed]\nkind = \"embedding\"\nurl = \"minilm://\"\ntokenizer = \"mini\"\n",
+             [models.embed]\nkind = \"embedding\"\nurl = \"minilm://\"\ntokenizer = \"mini\"\n\
+             [models.embed8]\nkind = \"embedding\"\nurl = \"minilm://\"\nprecision = \"int8\"\n",
             m.display()
         );
     }
@@ -436,6 +437,84 @@ fn the_tokenizer_and_the_model_match_the_reference() {
         }
     }
     assert!(worst <= 1e-4, "max abs difference {worst}");
+}
+
+/// `precision = "int8"` (issue 12): the same reference texts through int8 projections stay
+/// within cosine 0.99 of sentence-transformers' fp32 embeddings, and really are quantized
+/// (they differ from the fp32 reference by more than fp32 rounding does).
+#[test]
+fn int8_embeddings_stay_within_cosine_0_99_of_the_fp32_reference() {
+    let Some(model) = minilm() else { return };
+    let dir = workspace(Some(&model));
+    let reference: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("reference/minilm.json")).unwrap())
+            .unwrap();
+    let items = reference["items"].as_array().unwrap();
+    let input: String = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| serde_json::json!({"id": i, "text": it["text"]}).to_string() + "\n")
+        .collect();
+    std::fs::write(dir.path().join("texts.ndjson"), input).unwrap();
+    let (stdout, _) = ok(disco_in(dir.path()).args([
+        "run",
+        "--input",
+        "file://texts.ndjson",
+        "--stage",
+        "embed8",
+        "--output",
+        "-",
+        "--quiet",
+    ]));
+    let rows = json_lines(&stdout);
+    assert_eq!(rows.len(), items.len());
+    let mut worst_abs = 0f64;
+    for (r, it) in rows.iter().zip(items) {
+        let got: Vec<f64> = r["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let want: Vec<f64> = it["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len());
+        let dot: f64 = got.iter().zip(&want).map(|(g, w)| g * w).sum();
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let cosine = dot / (norm(&got) * norm(&want));
+        assert!(cosine >= 0.99, "cosine {cosine} for {:?}", it["text"]);
+        for (g, w) in got.iter().zip(&want) {
+            worst_abs = worst_abs.max((g - w).abs());
+        }
+    }
+    assert!(
+        worst_abs > 1e-4,
+        "int8 output equals the fp32 reference to {worst_abs}: not quantized"
+    );
+}
+
+#[test]
+fn an_unknown_precision_is_a_plan_error_naming_the_choices() {
+    let Some(model) = minilm() else { return };
+    let dir = workspace(Some(&model));
+    std::fs::write(dir.path().join("t.ndjson"), "{\"text\": \"a\"}\n").unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "input = \"file://t.ndjson\"\nstages = [{ use = \"embed\", precision = \"int4\" }]\n\
+         output = \"file://out/e.parquet\"\n",
+    )
+    .unwrap();
+    let (out, _, stderr) = run(disco_in(dir.path()).args(["run", "p.toml", "--quiet"]));
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`precision` is \"fp32\" or \"int8\", not \"int4\""),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/e.parquet").exists());
 }
 
 #[test]
