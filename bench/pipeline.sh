@@ -263,13 +263,12 @@ for ((r = 1; r <= RUNS; r++)); do
             rm -rf "$o"
         fi
 
+        # Embeddings by this build only (fp32 and int8): DISCO_BASE_BIN may lack `model`.
         if [[ $SKIP_EMBED != 1 ]]; then
-            for t in "${discos[@]}"; do
-                o=$work/out/embed.$t.$s.$r; mkdir -p "$o"
-                timed embed "$s" "$t" disco "$r" -- env DISCO_CATALOG="$cat" "${bins[$t]}" run \
-                    "$work/$s/emb.toml" --output "file://$o/emb.parquet" --quiet
-                rm -rf "$o"
-            done
+            o=$work/out/embed.disco.$s.$r; mkdir -p "$o"
+            timed embed "$s" disco disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
+                "$work/$s/emb.toml" --output "file://$o/emb.parquet" --quiet
+            rm -rf "$o"
             o=$work/out/embed.int8.$s.$r; mkdir -p "$o"
             timed embed "$s" disco-int8 disco "$r" -- env DISCO_CATALOG="$cat" "$disco" run \
                 "$work/$s/emb8.toml" --output "file://$o/emb.parquet" --quiet

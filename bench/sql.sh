@@ -96,7 +96,7 @@ timed() {
     if [[ $rc != 0 ]]; then
         say "FAILED (exit $rc): $*"; tail -n 30 "$err" >&2; exit 1
     fi
-    printf '%s\t%s\t%s\t%s\n' "$tool" "$run" "$(cat "$work/log/$tool.$run.time")" "$out" >>"$results"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$run" "$(cat "$work/log/$tool.$run.time")" "$out" "$err" >>"$results"
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -117,28 +117,39 @@ BENCH_POLARS=$("$PY" -c 'import polars; print(polars.__version__)') \
 import json, os, statistics, sys
 env = os.environ
 runs = {}
+inner = {}
 for line in open(sys.argv[1]):
-    tool, _, t, _ = line.rstrip("\n").split("\t")
+    tool, _, t, _, err = line.rstrip("\n").split("\t")
     wall, rss = t.split()
     runs.setdefault(tool, []).append((float(wall), int(rss) / 1024.0))
+    if tool != "disco":
+        # The peer's own time after its import (stderr's last line: {"seconds": S}).
+        last = [l for l in open(err) if l.startswith("{")][-1]
+        inner.setdefault(tool, []).append(json.loads(last)["seconds"])
 med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v)) for k, v in runs.items()}
+med_in = {k: statistics.median(v) for k, v in inner.items()}
 made = json.loads(env["BENCH_MADE"])
 print("Disco SQL benchmark (bench/sql.sh)")
 print(f"  disco: {env['BENCH_DISCO']}; duckdb {env['BENCH_DUCKDB']}; polars {env['BENCH_POLARS']}")
 print(f"  table: {made['rows']} rows in {made['files']} Parquet files (pyarrow {made['pyarrow']})")
 print(f"  query: {sys.argv[2]}")
 print(f"  {env['BENCH_RUNS']} run(s) each, medians; {env['BENCH_CORES']} cores; load {env['BENCH_LOAD']}")
-print(f"  wall = whole process (start-up and imports included); peak RSS by GNU time")
+print(f"  wall = whole process (start-up and imports included); in-proc = the peer's own time after")
+print(f"  `import` (query, fetch, print); Disco's wall includes its start-up; peak RSS by GNU time")
 print()
-print(f"  {'tool':<8} {'median s':>9} {'peak RSS MB':>12} {'wall / disco':>13}")
+print(f"  {'tool':<8} {'median s':>9} {'in-proc s':>10} {'peak RSS MB':>12} {'wall / disco':>13}")
 d = med["disco"][0]
 for tool in ("disco", "duckdb", "polars"):
     w, r = med[tool]
-    print(f"  {tool:<8} {w:9.3f} {r:12.1f} {w / d if d else float('nan'):13.2f}")
+    i = f"{med_in[tool]:10.3f}" if tool in med_in else f"{'':>10}"
+    print(f"  {tool:<8} {w:9.3f} {i} {r:12.1f} {w / d if d else float('nan'):13.2f}")
 ratio = d / med["duckdb"][0]
+ratio_in = d / med_in["duckdb"]
 print()
-print(f"  disco / duckdb wall: {ratio:.2f}x; disco / polars wall: {d / med['polars'][0]:.2f}x")
+print(f"  disco / duckdb: {ratio:.2f}x wall, {ratio_in:.2f}x duckdb's in-proc time;"
+      f" disco / polars: {d / med['polars'][0]:.2f}x wall, {d / med_in['polars']:.2f}x in-proc")
 print(f"  disco / duckdb peak RSS: {med['disco'][1] / med['duckdb'][1]:.2f}x")
-print(f"== goal: within 1.5x of DuckDB: {'met' if ratio <= 1.5 else 'NOT met'} ({ratio:.2f}x)")
+verdict = "met" if ratio_in <= 1.5 else "met on wall time only" if ratio <= 1.5 else "NOT met"
+print(f"== goal: within 1.5x of DuckDB: {verdict} ({ratio:.2f}x wall, {ratio_in:.2f}x in-proc)")
 print("checks: the three outputs hold the same rows")
 EOF

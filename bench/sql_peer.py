@@ -11,7 +11,8 @@ id int64, city string (40 values), payment string (4), fare float64, ts timestam
 Deterministic (values are functions of id).
 
 duckdb and polars run the benchmark's query over DIR/*.parquet and print its rows as NDJSON on
-stdout, as `disco sql` does:
+stdout, as `disco sql` does, and their own time after the import (query, fetch and print) as
+`{"seconds": S}` on stderr:
 
   SELECT city, count(*) AS n, round(avg(fare), 4) AS avg_fare FROM trips
   GROUP BY city ORDER BY city
@@ -28,6 +29,7 @@ import json
 import math
 import os
 import sys
+import time
 
 QUERY = (
     "SELECT city, count(*) AS n, round(avg(fare), 4) AS avg_fare FROM trips "
@@ -63,6 +65,7 @@ def make_table(out: str, rows: int, files: int) -> None:
 def run_duckdb(table: str) -> None:
     import duckdb
 
+    t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute(f"CREATE VIEW trips AS SELECT * FROM read_parquet('{table}/*.parquet')")
     cur = con.execute(QUERY)
@@ -70,11 +73,14 @@ def run_duckdb(table: str) -> None:
     out = sys.stdout
     for row in cur.fetchall():
         out.write(json.dumps(dict(zip(names, row))) + "\n")
+    out.flush()
+    print(json.dumps({"seconds": time.perf_counter() - t0}), file=sys.stderr)
 
 
 def run_polars(table: str) -> None:
     import polars as pl
 
+    t0 = time.perf_counter()
     df = (
         pl.scan_parquet(f"{table}/*.parquet")
         .group_by("city")
@@ -83,6 +89,8 @@ def run_polars(table: str) -> None:
         .collect()
     )
     sys.stdout.write(df.write_ndjson())
+    sys.stdout.flush()
+    print(json.dumps({"seconds": time.perf_counter() - t0}), file=sys.stderr)
 
 
 def check(paths: list[str]) -> None:

@@ -58,16 +58,35 @@ pub enum Precision {
 /// One dense projection, `x · wᵀ + b`, in f32 or with int8 (`Q8_0`) weights.
 enum Proj {
     F32(Linear),
-    Int8(quantized_nn::Linear),
+    /// The weights' input dimension padded with zero columns up to a multiple of 256, where
+    /// candle has tiled AVX512-VNNI kernels (it falls back to one block dot product at a time
+    /// otherwise: 4.5x slower on MiniLM's 384-wide projections, `perf`); `pad` zero columns
+    /// are added to the activations to match.
+    Int8 {
+        l: quantized_nn::Linear,
+        pad: usize,
+    },
 }
+
+/// The quantized kernels' preferred input width (candle's `QK_K`).
+const INT8_TILE_K: usize = 256;
 
 impl Proj {
     fn new(w: Tensor, b: Tensor, p: Precision) -> candle_core::Result<Proj> {
         Ok(match p {
             Precision::F32 => Proj::F32(Linear::new(w, Some(b))),
             Precision::Int8 => {
+                let (out, inp) = w.dims2()?;
+                let pad = inp.next_multiple_of(INT8_TILE_K) - inp;
+                let w = match pad {
+                    0 => w,
+                    _ => Tensor::cat(&[&w, &Tensor::zeros((out, pad), w.dtype(), w.device())?], 1)?,
+                };
                 let q = QTensor::quantize(&w, GgmlDType::Q8_0)?;
-                Proj::Int8(quantized_nn::Linear::from_arc(Arc::new(q), Some(b))?)
+                Proj::Int8 {
+                    l: quantized_nn::Linear::from_arc(Arc::new(q), Some(b))?,
+                    pad,
+                }
             }
         })
     }
@@ -80,7 +99,12 @@ impl Proj {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
             Proj::F32(l) => l.forward(x),
-            Proj::Int8(l) => l.forward(x),
+            Proj::Int8 { l, pad: 0 } => l.forward(x),
+            Proj::Int8 { l, pad } => {
+                let (rows, _) = x.dims2()?;
+                let zeros = Tensor::zeros((rows, *pad), x.dtype(), x.device())?;
+                l.forward(&Tensor::cat(&[x, &zeros], 1)?)
+            }
         }
     }
 }
