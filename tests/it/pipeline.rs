@@ -368,72 +368,71 @@ fn column_stages_filter_select_rename_and_explode() {
     );
 }
 
-#[test]
-fn the_tokenizer_and_the_model_match_the_reference() {
-    let Some(model) = minilm() else { return };
-    let dir = workspace(Some(&model));
+/// The items of `reference/minilm.json`, their texts written to `texts.ndjson` in `dir`.
+fn reference_items(dir: &Path) -> Vec<Value> {
     let reference: Value =
         serde_json::from_slice(&std::fs::read(fixtures().join("reference/minilm.json")).unwrap())
             .unwrap();
-    let items = reference["items"].as_array().unwrap();
-    let mut input = String::new();
-    for (i, it) in items.iter().enumerate() {
-        input += &serde_json::json!({"id": i, "text": it["text"]}).to_string();
-        input.push('\n');
-    }
-    std::fs::write(dir.path().join("texts.ndjson"), input).unwrap();
-    let (stdout, _) = ok(disco_in(dir.path()).args([
+    let items = reference["items"].as_array().unwrap().clone();
+    let input: String = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| serde_json::json!({"id": i, "text": it["text"]}).to_string() + "\n")
+        .collect();
+    std::fs::write(dir.join("texts.ndjson"), input).unwrap();
+    items
+}
+
+/// The rows of `texts.ndjson` through one catalog stage.
+fn through_stage(dir: &Path, stage: &str) -> Vec<Value> {
+    let (stdout, _) = ok(disco_in(dir).args([
         "run",
         "--input",
         "file://texts.ndjson",
         "--stage",
-        "mini",
+        stage,
         "--output",
         "-",
         "--quiet",
     ]));
-    let rows = json_lines(&stdout);
+    json_lines(&stdout)
+}
+
+/// A vector of a JSON row.
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_tokenizer_and_the_model_match_the_reference() {
+    let Some(model) = minilm() else { return };
+    let dir = workspace(Some(&model));
+    let items = reference_items(dir.path());
+    let rows = through_stage(dir.path(), "mini");
     assert_eq!(rows.len(), items.len());
-    for (r, it) in rows.iter().zip(items) {
+    for (r, it) in rows.iter().zip(&items) {
         assert_eq!(
             r["ids"], it["ids_tokenizer_json"],
             "padded and truncated as tokenizer.json says"
         );
     }
-    let (stdout, _) = ok(disco_in(dir.path()).args([
-        "run",
-        "--input",
-        "file://texts.ndjson",
-        "--stage",
-        "raw",
-        "--output",
-        "-",
-        "--quiet",
-    ]));
-    for (r, it) in json_lines(&stdout).iter().zip(items) {
+    for (r, it) in through_stage(dir.path(), "raw").iter().zip(&items) {
         assert_eq!(r["ids"], it["ids_unpadded_untruncated"]);
         assert_eq!(
             r["n_tokens"].as_u64().unwrap() as usize,
             it["ids_unpadded_untruncated"].as_array().unwrap().len()
         );
     }
-    let (stdout, _) = ok(disco_in(dir.path()).args([
-        "run",
-        "--input",
-        "file://texts.ndjson",
-        "--stage",
-        "embed",
-        "--output",
-        "-",
-        "--quiet",
-    ]));
     let mut worst = 0f64;
-    for (r, it) in json_lines(&stdout).iter().zip(items) {
-        let got = r["embedding"].as_array().unwrap();
-        let want = it["embedding"].as_array().unwrap();
+    for (r, it) in through_stage(dir.path(), "embed").iter().zip(&items) {
+        let (got, want) = (floats(&r["embedding"]), floats(&it["embedding"]));
         assert_eq!(got.len(), want.len());
-        for (g, w) in got.iter().zip(want) {
-            worst = worst.max((g.as_f64().unwrap() - w.as_f64().unwrap()).abs());
+        for (g, w) in got.iter().zip(&want) {
+            worst = worst.max((g - w).abs());
         }
     }
     assert!(worst <= 1e-4, "max abs difference {worst}");
@@ -446,42 +445,12 @@ fn the_tokenizer_and_the_model_match_the_reference() {
 fn int8_embeddings_stay_within_cosine_0_99_of_the_fp32_reference() {
     let Some(model) = minilm() else { return };
     let dir = workspace(Some(&model));
-    let reference: Value =
-        serde_json::from_slice(&std::fs::read(fixtures().join("reference/minilm.json")).unwrap())
-            .unwrap();
-    let items = reference["items"].as_array().unwrap();
-    let input: String = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| serde_json::json!({"id": i, "text": it["text"]}).to_string() + "\n")
-        .collect();
-    std::fs::write(dir.path().join("texts.ndjson"), input).unwrap();
-    let (stdout, _) = ok(disco_in(dir.path()).args([
-        "run",
-        "--input",
-        "file://texts.ndjson",
-        "--stage",
-        "embed8",
-        "--output",
-        "-",
-        "--quiet",
-    ]));
-    let rows = json_lines(&stdout);
+    let items = reference_items(dir.path());
+    let rows = through_stage(dir.path(), "embed8");
     assert_eq!(rows.len(), items.len());
     let mut worst_abs = 0f64;
-    for (r, it) in rows.iter().zip(items) {
-        let got: Vec<f64> = r["embedding"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let want: Vec<f64> = it["embedding"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+    for (r, it) in rows.iter().zip(&items) {
+        let (got, want) = (floats(&r["embedding"]), floats(&it["embedding"]));
         assert_eq!(got.len(), want.len());
         let dot: f64 = got.iter().zip(&want).map(|(g, w)| g * w).sum();
         let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
