@@ -1,4 +1,5 @@
-//! One part through the stages: a reader thread feeds a bounded channel, the stages run on
+//! One part through the stages: a reader thread (started ahead, see [`Reading`]) feeds a
+//! bounded channel, the stages run on
 //! this thread, a writer thread encodes the output. Each input row's id is followed through
 //! the stages (lineage), so `rows in = rows passed + rows rejected` holds even when a stage
 //! explodes or chunks rows.
@@ -9,6 +10,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::Receiver;
+use std::thread::{Scope, ScopedJoinHandle};
 
 use anyhow::{anyhow, Result};
 use arrow::array::RecordBatch;
@@ -51,10 +54,82 @@ pub(super) struct Failed {
     pub writer_broken: bool,
 }
 
-impl PartRunner<'_> {
-    /// Streams `part` into `sinks`. Nothing is committed here: the caller commits on `Ok`
+/// A part's batches, read on a thread of their own into a short channel: started before the
+/// part runs (while the previous part finishes and commits), so that its first batches are
+/// decoded by the time the stages want them.
+pub(super) struct Reading<'scope> {
+    pub index: usize,
+    file: String,
+    rx: Option<Receiver<Result<ReadBatch>>>,
+    handle: Option<ScopedJoinHandle<'scope, ()>>,
+}
+
+impl Reading<'_> {
+    /// Waits for the reader; its panic as an error.
+    fn join(&mut self) -> Result<()> {
+        self.rx = None;
+        match self.handle.take().map(|h| h.join()) {
+            Some(Err(p)) => Err(anyhow!(
+                "reading {} panicked: {}",
+                self.file,
+                panic_message(p.as_ref())
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Reading<'_> {
+    /// A reading never consumed (its part failed before it ran, or the run stopped): the
+    /// reader stops at its next batch, and is joined so its panic cannot escape the scope.
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+impl<'a> PartRunner<'a> {
+    /// Starts reading `part` on a thread of `scope`; at most two batches wait in the channel
+    /// (plus the one being decoded), so reading ahead costs a few batches of memory.
+    pub fn read_ahead<'scope>(
+        &self,
+        scope: &'scope Scope<'scope, '_>,
+        part: &'a Part,
+    ) -> Reading<'scope>
+    where
+        'a: 'scope,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<ReadBatch>>(2);
+        let input: &'a Input = self.input;
+        let handle = scope.spawn(move || {
+            match reader_fault(part.index).and_then(|()| input.read_part(part)) {
+                Ok(batches) => {
+                    for b in batches {
+                        if tx.send(b).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+        Reading {
+            index: part.index,
+            file: part.label(),
+            rx: Some(rx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Streams `part` (read by `reading`) into `sinks`. Nothing is committed here: the caller commits on `Ok`
     /// and aborts on `Err`.
-    pub fn run(&self, part: &Part, sinks: Sinks<'_, '_>) -> Result<Counts, Failed> {
+    pub fn run(
+        &self,
+        part: &Part,
+        mut reading: Reading<'_>,
+        sinks: Sinks<'_, '_>,
+    ) -> Result<Counts, Failed> {
         let file = part.label();
         let Sinks { output, rejects } = sinks;
         let mut rej = Rejected::default();
@@ -70,22 +145,7 @@ impl PartRunner<'_> {
                 }
                 Ok(())
             });
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<ReadBatch>>(2);
-            let input = self.input;
-            let reader = scope.spawn(move || {
-                match reader_fault(part.index).and_then(|()| input.read_part(part)) {
-                    Ok(batches) => {
-                        for b in batches {
-                            if tx.send(b).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
+            let rx = reading.rx.take().expect("a reading is consumed once");
             let mut offset = 0u64;
             let streamed = (|| -> Result<()> {
                 for rb in &rx {
@@ -109,9 +169,7 @@ impl PartRunner<'_> {
             // becomes this part's error instead of unwinding out of the scope.
             drop(rx);
             drop(otx);
-            let read = reader
-                .join()
-                .map_err(|p| anyhow!("reading {file} panicked: {}", panic_message(p.as_ref())));
+            let read = reading.join();
             let wrote = writer
                 .join()
                 .map_err(|p| {

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use arrow::datatypes::SchemaRef;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::part::{Counts, Failed, PartRunner, Sinks};
+use super::part::{Counts, Failed, PartRunner, Reading, Sinks};
 use super::rejects::rejects_schema;
 use super::summary::{PartFailure, RunSummary};
 use super::{Shard, StageRc};
@@ -168,58 +168,82 @@ pub fn run(
     // nothing of this job is in the table yet: a rerun that resumes an overwrite must not
     // erase the parts the first run committed. A part that fails must not use it up.
     let mut first = progress.last.is_none() && progress.parts.is_empty();
-    for part in mine.iter().copied() {
-        report(sum.parts);
-        sum.parts += 1;
-        let skip = !opts.fresh
-            && output.resumable()
-            && (progress.done(part.index) || output.done(part.index)?);
-        if skip {
-            sum.parts_skipped += 1;
-            continue;
-        }
-        let file = part.label();
-        let apps = Apps {
-            job: &app,
-            // After a failure, parts commit under their own transaction id (see
-            // `Output::delta_progress`), so the failed one can still be done later.
-            ordered: sum.failures.is_empty(),
-        };
-        let outcome = one_part(
-            &runner,
-            part,
-            &mut whole,
-            (output, rejects),
-            (&schema, apps),
-            first,
+    let mut skip = Vec::with_capacity(mine.len());
+    for part in &mine {
+        skip.push(
+            !opts.fresh
+                && output.resumable()
+                && (progress.done(part.index) || output.done(part.index)?),
         );
-        match outcome {
-            Ok(counts) => {
-                first = false;
-                sum.parts_written += 1;
-                add(&mut sum, counts);
+    }
+    let todo: Vec<&Part> = mine
+        .iter()
+        .zip(&skip)
+        .filter(|(_, s)| !**s)
+        .map(|(p, _)| *p)
+        .collect();
+    std::thread::scope(|scope| -> Result<()> {
+        // The next part is read while this one runs, so its first batches are ready by the
+        // time this one has committed.
+        let mut ahead = todo.first().map(|p| runner.read_ahead(scope, p));
+        let mut next = 1;
+        for (part, skipped) in mine.iter().copied().zip(&skip) {
+            report(sum.parts);
+            sum.parts += 1;
+            if *skipped {
+                sum.parts_skipped += 1;
+                continue;
             }
-            Err(Failed {
-                error,
-                rows_sent,
-                writer_broken,
-            }) => {
-                if whole.output.is_some() && writer_broken {
-                    // The one output file is broken: nothing more can be written to it, and
-                    // nothing of it is left behind.
-                    whole.abort();
-                    return Err(error);
+            let reading = match ahead.take() {
+                Some(r) if r.index == part.index => r,
+                _ => runner.read_ahead(scope, part),
+            };
+            ahead = todo.get(next).map(|p| runner.read_ahead(scope, p));
+            next += 1;
+            let file = part.label();
+            let apps = Apps {
+                job: &app,
+                // After a failure, parts commit under their own transaction id (see
+                // `Output::delta_progress`), so the failed one can still be done later.
+                ordered: sum.failures.is_empty(),
+            };
+            let outcome = one_part(
+                &runner,
+                (part, reading),
+                &mut whole,
+                (output, rejects),
+                (&schema, apps),
+                first,
+            );
+            match outcome {
+                Ok(counts) => {
+                    first = false;
+                    sum.parts_written += 1;
+                    add(&mut sum, counts);
                 }
-                tracing::warn!("part {} ({file}) failed: {error:#}", part.index);
-                sum.failures.push(PartFailure {
-                    index: part.index,
-                    file,
-                    error: format!("{error:#}"),
-                    rows_written: if whole.output.is_some() { rows_sent } else { 0 },
-                });
+                Err(Failed {
+                    error,
+                    rows_sent,
+                    writer_broken,
+                }) => {
+                    if whole.output.is_some() && writer_broken {
+                        // The one output file is broken: nothing more can be written to it,
+                        // and nothing of it is left behind.
+                        whole.abort();
+                        return Err(error);
+                    }
+                    tracing::warn!("part {} ({file}) failed: {error:#}", part.index);
+                    sum.failures.push(PartFailure {
+                        index: part.index,
+                        file,
+                        error: format!("{error:#}"),
+                        rows_written: if whole.output.is_some() { rows_sent } else { 0 },
+                    });
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     report(sum.parts);
     whole.commit()?;
     bars.finish();
@@ -250,7 +274,7 @@ fn shard_for(opts: &RunOptions, output: &Output) -> Result<Shard> {
 /// committing), so no part can end the run by panicking.
 fn one_part<'o>(
     runner: &PartRunner<'_>,
-    part: &Part,
+    (part, reading): (&Part, Reading<'_>),
     whole: &mut Whole<'o>,
     outputs: (&'o Output, Option<&'o Output>),
     (schema, apps): (&SchemaRef, Apps<'_>),
@@ -259,12 +283,13 @@ fn one_part<'o>(
     catch_unwind(AssertUnwindSafe(|| match &mut whole.output {
         Some(w) => runner.run(
             part,
+            reading,
             Sinks {
                 output: w,
                 rejects: whole.rejects.as_mut(),
             },
         ),
-        None => own_part(runner, part, outputs, (schema, apps), first),
+        None => own_part(runner, (part, reading), outputs, (schema, apps), first),
     }))
     .unwrap_or_else(|p| {
         Err(Failed {
@@ -294,7 +319,7 @@ struct Apps<'a> {
 
 fn own_part(
     runner: &PartRunner<'_>,
-    part: &Part,
+    (part, reading): (&Part, Reading<'_>),
     (output, rejects): (&Output, Option<&Output>),
     (schema, apps): (&SchemaRef, Apps<'_>),
     first: bool,
@@ -320,6 +345,7 @@ fn own_part(
     };
     let outcome = runner.run(
         part,
+        reading,
         Sinks {
             output: &mut w,
             rejects: r.as_mut(),

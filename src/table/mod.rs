@@ -18,6 +18,7 @@ pub mod lake;
 mod lines;
 mod ndjson;
 mod parquet;
+pub(crate) mod parquet_props;
 mod parquet_source;
 pub mod put;
 mod read;

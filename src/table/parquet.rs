@@ -1,5 +1,5 @@
 //! The Parquet format: read row group by row group (local files as needed, others fetched
-//! whole), written with zstd in row groups of bounded memory.
+//! whole), written with zstd in row groups of bounded memory (`parquet_props.rs`).
 
 use std::sync::Arc;
 
@@ -9,10 +9,9 @@ use arrow::datatypes::SchemaRef;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use super::format::{Encoder, FileFormat, Files};
+use super::parquet_props::writer_properties;
 use super::parquet_source::{conform, ParquetSource};
 use super::put::Sink;
 use super::read::{Batches, Part, ReadBatch};
@@ -115,40 +114,77 @@ impl FileFormat for Parquet {
         schema: &SchemaRef,
         opts: &WriteOptions,
     ) -> Result<Box<dyn Encoder>> {
-        let props = WriterProperties::builder()
-            // Level 1, zstd's fast strategy, as for Delta data files: level 3's was the largest
-            // single cost of writing validated rows (perf: 17% of the CPU, on the writer's
-            // one thread, which set the pace), for files a few percent smaller.
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-            .set_max_row_group_row_count(Some(opts.row_group_size.max(1)))
-            .build();
         Ok(Box::new(Writer {
-            inner: ArrowWriter::try_new(sink, schema.clone(), Some(props))?,
+            state: State::Unopened(sink),
+            schema: schema.clone(),
+            row_group_rows: opts.row_group_size,
             open: 0,
         }))
     }
 }
 
+/// A Parquet file being written: the writer is opened on the first batch, which decides
+/// the columns' encodings (see `parquet_props.rs`).
 struct Writer {
-    inner: ArrowWriter<Sink>,
+    state: State,
+    schema: SchemaRef,
+    row_group_rows: usize,
     /// Bytes of Arrow data given to the open row group.
     open: usize,
 }
 
+enum State {
+    Unopened(Sink),
+    Open(ArrowWriter<Sink>),
+    /// Between the two, and after an error opening.
+    Gone,
+}
+
+impl Writer {
+    fn writer(&mut self, first: &RecordBatch) -> Result<&mut ArrowWriter<Sink>> {
+        if let State::Unopened(_) = self.state {
+            let State::Unopened(sink) = std::mem::replace(&mut self.state, State::Gone) else {
+                unreachable!("matched above")
+            };
+            let props = writer_properties(first, self.row_group_rows);
+            self.state = State::Open(ArrowWriter::try_new(
+                sink,
+                self.schema.clone(),
+                Some(props),
+            )?);
+        }
+        match &mut self.state {
+            State::Open(w) => Ok(w),
+            _ => anyhow::bail!("the Parquet writer failed to open"),
+        }
+    }
+}
+
 impl Encoder for Writer {
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
-        self.inner.write(b)?;
+        if b.num_rows() == 0 {
+            return Ok(());
+        }
+        let w = self.writer(b)?;
+        w.write(b)?;
         // Bounded memory: a row group is closed after 8 MiB of Arrow data (its encoders hold
         // about that much until it closes), or 16 MiB encoded.
+        let full = w.in_progress_size() > 16 << 20;
         self.open += b.get_array_memory_size();
-        if self.open > 8 << 20 || self.inner.in_progress_size() > 16 << 20 {
-            self.inner.flush()?;
+        if self.open > 8 << 20 || full {
+            self.writer(b)?.flush()?;
             self.open = 0;
         }
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Result<Sink> {
-        Ok(self.inner.into_inner()?)
+    fn finish(mut self: Box<Self>) -> Result<Sink> {
+        // A file without rows still has the schema.
+        let empty = RecordBatch::new_empty(self.schema.clone());
+        self.writer(&empty)?;
+        match self.state {
+            State::Open(w) => Ok(w.into_inner()?),
+            _ => anyhow::bail!("the Parquet writer failed to open"),
+        }
     }
 }

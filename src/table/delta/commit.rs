@@ -25,12 +25,11 @@ use delta_kernel::{FileMeta, SnapshotRef};
 use delta_kernel_default_engine::parquet::DataFileMetadata;
 use delta_kernel_default_engine::stats::FileStatsAccumulator;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use super::types::{partition_key, partition_scalar, to_delta};
 use super::{DeltaError, DeltaTable, Result, Version};
 use crate::table::lake::PartCommit;
+use crate::table::parquet_props::writer_properties;
 
 const ENGINE_INFO: &str = concat!("disco/", env!("CARGO_PKG_VERSION"));
 /// Commits lost to other writers before giving up.
@@ -67,7 +66,10 @@ pub struct DeltaPart<'t> {
 /// A data file being written.
 struct DataFile {
     ctx: BoundWriteContext,
-    writer: ArrowWriter<Vec<u8>>,
+    /// Opened on the first rows, which decide the columns' encodings (`parquet_props.rs`).
+    writer: Option<ArrowWriter<Vec<u8>>>,
+    physical: SchemaRef,
+    row_group_rows: usize,
     stats: FileStatsAccumulator,
     evaluator: Arc<dyn delta_kernel::ExpressionEvaluator>,
     /// The columns of the rows that go into the file (partition columns live in the path).
@@ -329,7 +331,7 @@ impl DeltaPart<'_> {
         let at = (key, lane);
         if !self.files.contains_key(&at) {
             let f = DataFile::open(self, values)?;
-            let lane = Lane::start(f, self.table.name.clone())?;
+            let lane = Lane::start(f, self.table.clone())?;
             self.files.insert(at.clone(), lane);
         }
         if self.files[&at].send(batch).is_err() {
@@ -355,7 +357,7 @@ impl DeltaPart<'_> {
         // The files go up first; until the commit names them they are not part of the table.
         let mut adds: Vec<RecordBatch> = Vec::new();
         for (_, lane) in std::mem::take(&mut self.files) {
-            adds.push(lane.finish()?.finish(table, &other)?);
+            adds.push(lane.finish()?);
         }
         crate::pipeline::crash_point(c.index as usize);
         for attempt in 0..MAX_ATTEMPTS {
@@ -483,32 +485,34 @@ fn lanes() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-/// A data file encoded on its own thread, fed through a short channel.
+/// A data file encoded on its own thread, fed through a short channel; the thread also puts
+/// the finished file, so a part's files are finished side by side.
 struct Lane {
     tx: std::sync::mpsc::SyncSender<RecordBatch>,
-    handle: std::thread::JoinHandle<Result<DataFile>>,
+    /// The file's add action, once it is put.
+    handle: std::thread::JoinHandle<Result<RecordBatch>>,
     table: String,
 }
 
 impl Lane {
-    fn start(mut file: DataFile, table: String) -> Result<Lane> {
+    fn start(mut file: DataFile, table: DeltaTable) -> Result<Lane> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
-        let name = table.clone();
-        let table_name = table.clone();
+        let table_name = table.name.clone();
+        let name = table.name.clone();
         let handle = std::thread::Builder::new()
             .name("disco-delta-file".into())
             .spawn(move || {
                 let other = |message: String| DeltaError::Other {
-                    table: name.clone(),
+                    table: table.name.clone(),
                     message,
                 };
                 for batch in rx {
                     file.write(&batch, &other)?;
                 }
-                Ok(file)
+                file.finish(&table, &other)
             })
             .map_err(|e| DeltaError::Other {
-                table,
+                table: name,
                 message: format!("starting a data file writer: {e}"),
             })?;
         Ok(Lane {
@@ -522,8 +526,9 @@ impl Lane {
         self.tx.send(batch).map_err(|e| e.0)
     }
 
-    /// Waits for the lane's rows to be encoded; its error (or panic) if it had one.
-    fn finish(self) -> Result<DataFile> {
+    /// Waits for the lane's file to be written and put: its add action, or its error (or
+    /// panic).
+    fn finish(self) -> Result<RecordBatch> {
         let Lane { tx, handle, table } = self;
         drop(tx);
         handle.join().map_err(|p| DeltaError::Other {
@@ -572,20 +577,12 @@ impl DataFile {
                 ctx.physical_data_schema().clone().into(),
             )
             .map_err(table.kernel())?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                // Level 1: zstd's fast strategy. Level 3's was the largest single cost of a
-                // Delta copy (perf), for files a few percent smaller.
-                ZstdLevel::try_new(1).expect("valid level"),
-            ))
-            .set_max_row_group_row_count(Some(part.row_group_size.max(1)))
-            .build();
-        let writer = ArrowWriter::try_new(Vec::new(), Arc::new(physical), Some(props))
-            .map_err(|e| other(e.to_string()))?;
         let stats = FileStatsAccumulator::new(ctx.stats_columns(), ctx.physical_data_schema());
         Ok(DataFile {
             ctx,
-            writer,
+            writer: None,
+            physical: Arc::new(physical),
+            row_group_rows: part.row_group_size,
             stats,
             evaluator,
             keep,
@@ -610,12 +607,19 @@ impl DataFile {
         self.stats
             .merge(&physical)
             .map_err(|e| other(e.to_string()))?;
-        self.writer
-            .write(&physical)
-            .map_err(|e| other(e.to_string()))?;
+        let writer = match &mut self.writer {
+            Some(w) => w,
+            None => {
+                let props = writer_properties(&physical, self.row_group_rows);
+                let w = ArrowWriter::try_new(Vec::new(), self.physical.clone(), Some(props))
+                    .map_err(|e| other(e.to_string()))?;
+                self.writer.insert(w)
+            }
+        };
+        writer.write(&physical).map_err(|e| other(e.to_string()))?;
         self.open += physical.get_array_memory_size();
-        if self.open > 32 << 20 || self.writer.in_progress_size() > 32 << 20 {
-            self.writer.flush().map_err(|e| other(e.to_string()))?;
+        if self.open > 32 << 20 || writer.in_progress_size() > 32 << 20 {
+            writer.flush().map_err(|e| other(e.to_string()))?;
             self.open = 0;
         }
         Ok(())
@@ -627,7 +631,11 @@ impl DataFile {
         table: &DeltaTable,
         other: &dyn Fn(String) -> DeltaError,
     ) -> Result<RecordBatch> {
-        let bytes = self.writer.into_inner().map_err(|e| other(e.to_string()))?;
+        let bytes = self
+            .writer
+            .ok_or_else(|| other("a data file without rows".into()))?
+            .into_inner()
+            .map_err(|e| other(e.to_string()))?;
         let stats = self
             .stats
             .finish()

@@ -85,7 +85,9 @@ fn chrono_free_rfc3339_millis(s: &str) -> Option<i64> {
     Some(nanos.div_euclid(1_000_000))
 }
 
-/// An opened Delta table location (which may not hold a table yet).
+/// An opened Delta table location (which may not hold a table yet). Cloning shares the
+/// store and the engine.
+#[derive(Clone)]
 pub struct DeltaTable {
     /// The name errors use: the catalog name or URI the user gave.
     pub name: String,
