@@ -379,3 +379,46 @@ fn a_delta_rs_table_copied_by_disco_keeps_its_dates_timestamps_and_nulls() {
     assert_python_reads(&dir.join("out/copy"), None, want, "copied");
     assert_rows(&read_rows(dir, "copy", &[]), want, "disco reads its copy");
 }
+
+/// The encodings of each column in a table's data files, as pyarrow reads their footers.
+fn encodings(table: &Path) -> Value {
+    py(
+        "import sys, json, glob, pyarrow.parquet as pq\n\
+         out = {}\n\
+         for f in glob.glob(sys.argv[1] + '/*.parquet'):\n\
+         \x20   m = pq.ParquetFile(f).metadata\n\
+         \x20   for g in range(m.num_row_groups):\n\
+         \x20       for c in range(m.num_columns):\n\
+         \x20           col = m.row_group(g).column(c)\n\
+         \x20           out.setdefault(col.path_in_schema, set()).update(col.encodings)\n\
+         print(json.dumps({k: sorted(v) for k, v in out.items()}))",
+        &[table.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn nearly_unique_columns_are_written_without_a_dictionary_and_read_back_the_same() {
+    let Some(lake) = lake() else { return };
+    let ws = workspace(lake, "");
+    let dir = ws.path();
+    let table = dir.join("out/wide");
+    let all = rows(0..5000);
+    write_ndjson(dir, "a.ndjson", &all);
+    disco_write(dir, "a.ndjson", "file://out/wide", &[]);
+    let enc = encodings(&table);
+    let dictionary = |c: &str| {
+        enc[c]
+            .as_array()
+            .unwrap_or_else(|| panic!("no column {c}: {enc}"))
+            .contains(&json!("RLE_DICTIONARY"))
+    };
+    // Ids, names and fares are (nearly) all distinct: a dictionary would only cost.
+    for c in ["id", "name", "fare"] {
+        assert!(!dictionary(c), "{c} has a dictionary: {enc}");
+    }
+    // Cities and years repeat: they keep theirs.
+    for c in ["city", "year"] {
+        assert!(dictionary(c), "{c} lost its dictionary: {enc}");
+    }
+    assert_python_reads(&table, None, &all, "written without dictionaries");
+}
