@@ -11,7 +11,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 
 use super::format::{Encoder, FileFormat, Files};
-use super::parquet_props::writer_properties;
+use super::parquet_props::{writer_properties, RowGroupBytes};
 use super::parquet_source::{conform, ParquetSource};
 use super::put::Sink;
 use super::read::{Batches, Part, ReadBatch};
@@ -118,7 +118,7 @@ impl FileFormat for Parquet {
             state: State::Unopened(sink),
             schema: schema.clone(),
             row_group_rows: opts.row_group_size,
-            open: 0,
+            group: RowGroupBytes::default(),
         }))
     }
 }
@@ -129,8 +129,7 @@ struct Writer {
     state: State,
     schema: SchemaRef,
     row_group_rows: usize,
-    /// Bytes of Arrow data given to the open row group.
-    open: usize,
+    group: RowGroupBytes,
 }
 
 enum State {
@@ -140,20 +139,21 @@ enum State {
     Gone,
 }
 
-impl Writer {
-    fn writer(&mut self, first: &RecordBatch) -> Result<&mut ArrowWriter<Sink>> {
-        if let State::Unopened(_) = self.state {
-            let State::Unopened(sink) = std::mem::replace(&mut self.state, State::Gone) else {
+impl State {
+    fn open(
+        &mut self,
+        schema: &SchemaRef,
+        row_group_rows: usize,
+        first: &RecordBatch,
+    ) -> Result<&mut ArrowWriter<Sink>> {
+        if let State::Unopened(_) = self {
+            let State::Unopened(sink) = std::mem::replace(self, State::Gone) else {
                 unreachable!("matched above")
             };
-            let props = writer_properties(first, self.row_group_rows);
-            self.state = State::Open(ArrowWriter::try_new(
-                sink,
-                self.schema.clone(),
-                Some(props),
-            )?);
+            let props = writer_properties(first, row_group_rows);
+            *self = State::Open(ArrowWriter::try_new(sink, schema.clone(), Some(props))?);
         }
-        match &mut self.state {
+        match self {
             State::Open(w) => Ok(w),
             _ => anyhow::bail!("the Parquet writer failed to open"),
         }
@@ -165,15 +165,10 @@ impl Encoder for Writer {
         if b.num_rows() == 0 {
             return Ok(());
         }
-        let w = self.writer(b)?;
+        let w = self.state.open(&self.schema, self.row_group_rows, b)?;
         w.write(b)?;
-        // Bounded memory: a row group is closed after 8 MiB of Arrow data (its encoders hold
-        // about that much until it closes), or 16 MiB encoded.
-        let full = w.in_progress_size() > 16 << 20;
-        self.open += b.get_array_memory_size();
-        if self.open > 8 << 20 || full {
-            self.writer(b)?.flush()?;
-            self.open = 0;
+        if self.group.add(b, w) {
+            w.flush()?;
         }
         Ok(())
     }
@@ -181,7 +176,7 @@ impl Encoder for Writer {
     fn finish(mut self: Box<Self>) -> Result<Sink> {
         // A file without rows still has the schema.
         let empty = RecordBatch::new_empty(self.schema.clone());
-        self.writer(&empty)?;
+        self.state.open(&self.schema, self.row_group_rows, &empty)?;
         match self.state {
             State::Open(w) => Ok(w.into_inner()?),
             _ => anyhow::bail!("the Parquet writer failed to open"),

@@ -14,6 +14,7 @@ use std::hash::BuildHasher;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::DataType;
+use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
@@ -22,6 +23,26 @@ use parquet::schema::types::ColumnPath;
 const MIN_SAMPLE: usize = 256;
 /// Values looked at: at most this many from the start of the first batch.
 const MAX_SAMPLE: usize = 16_384;
+
+/// What a row group being written holds. It is closed after 8 MiB of Arrow data (its
+/// encoders hold about that much until it closes) or 16 MiB encoded, which bounds a writer's
+/// memory whatever the width of the rows.
+#[derive(Debug, Default)]
+pub struct RowGroupBytes {
+    arrow: usize,
+}
+
+impl RowGroupBytes {
+    /// Counts `b`, just written to `w`; true when the group is full and `w` should flush it.
+    pub fn add<W: std::io::Write + Send>(&mut self, b: &RecordBatch, w: &ArrowWriter<W>) -> bool {
+        self.arrow += b.get_array_memory_size();
+        let full = self.arrow > 8 << 20 || w.in_progress_size() > 16 << 20;
+        if full {
+            self.arrow = 0;
+        }
+        full
+    }
+}
 
 /// The writer properties of a file whose first rows are `first`.
 pub fn writer_properties(first: &RecordBatch, row_group_rows: usize) -> WriterProperties {
