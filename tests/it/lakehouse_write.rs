@@ -422,3 +422,33 @@ fn nearly_unique_columns_are_written_without_a_dictionary_and_read_back_the_same
     }
     assert_python_reads(&table, None, &all, "written without dictionaries");
 }
+
+#[test]
+fn data_files_roll_at_the_tables_target_file_size_and_commit_together() {
+    let Some(lake) = lake() else { return };
+    let ws = workspace(lake, "[tables.t]\nurl = \"ws://t\"\nformat = \"delta\"\n");
+    let dir = ws.path();
+    let table = dir.join("t");
+    // 64 KiB files: each lane of the one part puts several.
+    delta_rs_table(&table, r#"{"delta.targetFileSize": "65536"}"#);
+    let r = rows(0..30_000);
+    write_ndjson(dir, "in.ndjson", &r);
+    disco_write(dir, "in.ndjson", "t", &[]);
+    let log = std::fs::read_to_string(table.join("_delta_log/00000000000000000001.json")).unwrap();
+    let adds: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter_map(|a| a.get("add").cloned())
+        .collect();
+    assert!(adds.len() > 2, "one commit adds the rolled files: {log}");
+    let counted: u64 = adds
+        .iter()
+        .map(|a| {
+            let stats: Value = serde_json::from_str(a["stats"].as_str().unwrap()).unwrap();
+            stats["numRecords"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(counted, 30_000, "each file's statistics count its own rows");
+    assert_eq!(commits(&table).len(), 2, "{:?}", commits(&table));
+    assert_python_reads(&table, None, &concat(&seed(), &r), "rolled files");
+}

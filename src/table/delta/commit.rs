@@ -55,6 +55,8 @@ pub struct DeltaPart<'t> {
     partition_by: Vec<String>,
     mode: SchemaMode,
     row_group_size: usize,
+    /// The size at which a data file is put and the next begun.
+    file_bytes: usize,
     /// Data files being written, by partition values and lane.
     files: BTreeMap<(Vec<Option<String>>, usize), Lane>,
     /// The next lane of each partition (batches go round the lanes).
@@ -65,10 +67,11 @@ pub struct DeltaPart<'t> {
 
 /// A data file being written.
 /// A lane's data files in one partition directory: one at a time is encoded in memory, and
-/// put once it reaches [`TARGET_FILE_BYTES`], so memory stays bounded however many rows a
-/// part has (a `disco tree` table is one part).
+/// put once it reaches the table's `delta.targetFileSize` ([`TARGET_FILE_BYTES`] when unset),
+/// so memory stays bounded however many rows a part has (a `disco tree` table is one part).
 struct DataFile {
     ctx: BoundWriteContext,
+    file_bytes: usize,
     physical: SchemaRef,
     row_group_rows: usize,
     evaluator: Arc<dyn delta_kernel::ExpressionEvaluator>,
@@ -87,7 +90,8 @@ struct OpenFile {
     group: RowGroupBytes,
 }
 
-/// Encoded bytes at which a data file is put and the next one started. Files are held whole
+/// Encoded bytes at which a data file is put and the next one started, unless the table sets
+/// `delta.targetFileSize`. Files are held whole
 /// in memory until put, so this bounds a writer's memory: on the Python standard library's
 /// trees (a 110 MB `nodes` table), peak RSS was 178 MB with 16 MiB files and 198 MB with 32.
 const TARGET_FILE_BYTES: usize = 16 << 20;
@@ -103,8 +107,14 @@ impl DeltaTable {
         row_group_size: usize,
     ) -> Result<DeltaPart<'_>> {
         let mut attempt = 0;
-        let (table_schema, partition_by, write_state) = loop {
+        let (table_schema, partition_by, write_state, file_bytes) = loop {
             let snapshot = self.snapshot(Version::Latest)?;
+            let file_bytes = snapshot
+                .as_ref()
+                .and_then(|s| s.table_properties().target_file_size)
+                .map_or(TARGET_FILE_BYTES, |n| {
+                    usize::try_from(n.get()).unwrap_or(usize::MAX)
+                });
             let table_schema = match &snapshot {
                 Some(s) => self.check(s, schema, partition_by, mode)?.0,
                 None => schema.clone(),
@@ -118,7 +128,7 @@ impl DeltaTable {
                 None => partition_by.to_vec(),
             };
             match self.write_state(snapshot, schema, &table_schema, &partition_by, mode) {
-                Ok(w) => break (table_schema, partition_by, w),
+                Ok(w) => break (table_schema, partition_by, w, file_bytes),
                 Err(e) if super::is_existing(&e) && attempt < MAX_ATTEMPTS => {
                     creation_in_flight(attempt);
                     attempt += 1;
@@ -133,6 +143,7 @@ impl DeltaTable {
             partition_by,
             mode,
             row_group_size,
+            file_bytes,
             files: BTreeMap::new(),
             turns: BTreeMap::new(),
             table_schema,
@@ -591,6 +602,7 @@ impl DataFile {
             .map_err(table.kernel())?;
         Ok(DataFile {
             ctx,
+            file_bytes: part.file_bytes,
             physical: Arc::new(physical),
             row_group_rows: part.row_group_size,
             evaluator,
@@ -642,7 +654,7 @@ impl DataFile {
         if f.group.add(&physical, &f.writer) {
             f.writer.flush().map_err(|e| other(e.to_string()))?;
         }
-        if f.writer.bytes_written() + f.writer.in_progress_size() >= TARGET_FILE_BYTES {
+        if f.writer.bytes_written() + f.writer.in_progress_size() >= self.file_bytes {
             self.put(table, other)?;
         }
         Ok(())
