@@ -134,7 +134,7 @@ struct Writer {
 
 enum State {
     Unopened(Sink),
-    Open(ArrowWriter<Sink>),
+    Open(Box<ArrowWriter<Sink>>),
     /// Between the two, and after an error opening.
     Gone,
 }
@@ -151,7 +151,11 @@ impl State {
                 unreachable!("matched above")
             };
             let props = writer_properties(first, row_group_rows);
-            *self = State::Open(ArrowWriter::try_new(sink, schema.clone(), Some(props))?);
+            *self = State::Open(Box::new(ArrowWriter::try_new(
+                sink,
+                schema.clone(),
+                Some(props),
+            )?));
         }
         match self {
             State::Open(w) => Ok(w),
