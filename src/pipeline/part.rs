@@ -1,6 +1,5 @@
 //! One part through the stages: a reader thread (started ahead, see [`Reading`]) feeds a
-//! bounded channel, the stages run on
-//! this thread, a writer thread encodes the output. Each input row's id is followed through
+//! bounded channel, the stages run on this thread, a writer thread encodes the output. Each input row's id is followed through
 //! the stages (lineage), so `rows in = rows passed + rows rejected` holds even when a stage
 //! explodes or chunks rows.
 //!
@@ -122,8 +121,8 @@ impl<'a> PartRunner<'a> {
         }
     }
 
-    /// Streams `part` (read by `reading`) into `sinks`. Nothing is committed here: the caller commits on `Ok`
-    /// and aborts on `Err`.
+    /// Streams `part` (read by `reading`) into `sinks`. Nothing is committed here: the caller
+    /// commits on `Ok` and aborts on `Err`.
     pub fn run(
         &self,
         part: &Part,

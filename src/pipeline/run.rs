@@ -176,17 +176,16 @@ pub fn run(
                 && (progress.done(part.index) || output.done(part.index)?),
         );
     }
-    let todo: Vec<&Part> = mine
+    // The parts to run, in order: each is read while the one before it runs.
+    let mut todo = mine
         .iter()
         .zip(&skip)
         .filter(|(_, s)| !**s)
-        .map(|(p, _)| *p)
-        .collect();
+        .map(|(p, _)| *p);
     std::thread::scope(|scope| -> Result<()> {
         // The next part is read while this one runs, so its first batches are ready by the
         // time this one has committed.
-        let mut ahead = todo.first().map(|p| runner.read_ahead(scope, p));
-        let mut next = 1;
+        let mut ahead = todo.next().map(|p| runner.read_ahead(scope, p));
         for (part, skipped) in mine.iter().copied().zip(&skip) {
             report(sum.parts);
             sum.parts += 1;
@@ -198,8 +197,7 @@ pub fn run(
                 Some(r) if r.index == part.index => r,
                 _ => runner.read_ahead(scope, part),
             };
-            ahead = todo.get(next).map(|p| runner.read_ahead(scope, p));
-            next += 1;
+            ahead = todo.next().map(|p| runner.read_ahead(scope, p));
             let file = part.label();
             let apps = Apps {
                 job: &app,

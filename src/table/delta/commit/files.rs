@@ -46,18 +46,20 @@ struct OpenFile {
 }
 
 /// Encoded bytes at which a data file is put and the next one started, unless the table sets
-/// `delta.targetFileSize`. Files are held whole
-/// in memory until put, so this bounds a writer's memory: on the Python standard library's
-/// trees (a 110 MB `nodes` table), peak RSS was 178 MB with 16 MiB files and 198 MB with 32.
+/// `delta.targetFileSize`. Files are held whole in memory until put, so this bounds a
+/// writer's memory: on the Python standard library's trees (a 110 MB `nodes` table), peak RSS
+/// was 178 MB with 16 MiB files and 198 MB with 32.
 pub(super) const TARGET_FILE_BYTES: usize = 16 << 20;
 
 /// How many data files of one partition a part writes at once: one per core, at most four.
+/// Asked once: `available_parallelism` reads the cgroup files, and this is asked per batch.
 pub(super) fn lanes() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    static LANES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LANES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
 }
 
-/// A data file encoded on its own thread, fed through a short channel; the thread also puts
-/// the finished file, so a part's files are finished side by side.
+/// A lane: one thread, fed through a short channel, that encodes a partition's data files and
+/// puts each one, so a part's files are encoded and finished side by side.
 pub(super) struct Lane {
     tx: std::sync::mpsc::SyncSender<RecordBatch>,
     /// The add actions of the lane's files, once they are put.
