@@ -59,11 +59,11 @@ let extension: { activate(context: unknown): void; deactivate(): Promise<void> |
 
 function entries(): LogEntry[] {
   if (!fs.existsSync(logFile)) return [];
-  return fs
-    .readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as LogEntry);
+  // The fake server appends while this reads: only whole lines (up to the last newline) count,
+  // a line still being written is read on the next poll.
+  const lines = fs.readFileSync(logFile, 'utf8').split('\n');
+  lines.pop();
+  return lines.filter(Boolean).map((l) => JSON.parse(l) as LogEntry);
 }
 
 function sent(method: string): LogEntry[] {
