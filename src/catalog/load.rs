@@ -122,7 +122,8 @@ struct RawValidator {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServer {
-    command: Spanned<Vec<String>>,
+    #[serde(default)]
+    command: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     languages: Vec<String>,
     #[serde(default)]
@@ -139,6 +140,8 @@ struct RawServer {
     startup_timeout_ms: Option<u64>,
     #[serde(default)]
     concurrency: Option<usize>,
+    #[serde(default)]
+    instances: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -518,15 +521,34 @@ impl Checker<'_> {
             self.name("servers", &name, line)?;
             let key = format!("servers.{name}");
             let s = s.into_inner();
-            let cmd_line = self.line(&s.command);
-            if s.command.get_ref().is_empty() || s.command.get_ref()[0].trim().is_empty() {
+            // A built-in server's entry may leave out what it does not change, command
+            // included (`[servers.basedpyright] instances = 2`).
+            let builtin = crate::lsp::builtin()
+                .into_iter()
+                .find(|b| b.def.name == name)
+                .map(|b| b.def);
+            let (command, cmd_line) = match (s.command, &builtin) {
+                (Some(c), _) => {
+                    let cmd_line = self.line(&c);
+                    (c.into_inner(), cmd_line)
+                }
+                (None, Some(b)) => (b.command.clone(), line),
+                (None, None) => {
+                    return Err(self.invalid(
+                        line,
+                        format!("{key}.command"),
+                        "a server that is not built in needs a command: [program, args...]",
+                    ))
+                }
+            };
+            if command.is_empty() || command[0].trim().is_empty() {
                 return Err(self.invalid(
                     cmd_line,
                     format!("{key}.command"),
                     "a command is a non-empty list: [program, args...]",
                 ));
             }
-            for part in s.command.get_ref().iter().chain(s.env.values()) {
+            for part in command.iter().chain(s.env.values()) {
                 self.interp(part, cmd_line, || format!("{key}.command"))?;
             }
             let json = |v: Option<toml::Value>,
@@ -538,22 +560,32 @@ impl Checker<'_> {
                 })
                 .transpose()
             };
+            let base = builtin.unwrap_or_default();
+            let or = |given: Vec<String>, built: Vec<String>| {
+                if given.is_empty() {
+                    built
+                } else {
+                    given
+                }
+            };
             cat.servers.insert(
                 name.clone(),
                 ServerDef {
                     name,
-                    command: s.command.into_inner(),
-                    languages: s.languages,
-                    root_markers: s.root_markers,
+                    command,
+                    languages: or(s.languages, base.languages),
+                    root_markers: or(s.root_markers, base.root_markers),
                     initialization_options: json(
                         s.initialization_options,
                         "initialization_options",
-                    )?,
-                    settings: json(s.settings, "settings")?,
+                    )?
+                    .or(base.initialization_options),
+                    settings: json(s.settings, "settings")?.or(base.settings),
                     env: s.env,
                     request_timeout_ms: s.request_timeout_ms,
                     startup_timeout_ms: s.startup_timeout_ms,
                     concurrency: s.concurrency,
+                    instances: s.instances,
                     line,
                 },
             );

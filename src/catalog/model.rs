@@ -225,7 +225,7 @@ pub struct ValidatorDef {
 }
 
 /// `[servers.NAME]`: a language server Disco spawns and supervises.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ServerDef {
     pub name: String,
     /// Program and arguments, spawned without a shell.
@@ -241,6 +241,9 @@ pub struct ServerDef {
     pub startup_timeout_ms: Option<u64>,
     /// Requests in flight at once to one instance (default: the run's, 16).
     pub concurrency: Option<usize>,
+    /// Processes of this server per workspace root, sharing the files between them
+    /// (default 1): for single-threaded servers when there are cores to spare.
+    pub instances: Option<usize>,
     pub line: usize,
 }
 

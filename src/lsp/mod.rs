@@ -21,4 +21,4 @@ pub use position::{Encoding, LineIndex};
 pub use registry::{builtin, find_program, known, tools_dir, Install, KnownServer};
 pub use rpc::{ClientHandler, Connection, Notification, RpcError};
 pub use session::{file_uri, uri_path, LspError, Session, SessionConfig};
-pub use supervisor::{Supervisor, SupervisorConfig};
+pub use supervisor::{Lease, Supervisor, SupervisorConfig};

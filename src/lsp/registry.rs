@@ -58,6 +58,7 @@ fn def(
         request_timeout_ms: None,
         startup_timeout_ms: None,
         concurrency: None,
+        instances: None,
         line: 0,
     }
 }

@@ -83,7 +83,12 @@ pub struct Session {
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     child: Mutex<Option<Child>>,
     pgid: Option<i32>,
+    /// Answers that hold wherever they are asked (see [`Session::remembered`]).
+    memo: Mutex<HashMap<String, Value>>,
 }
+
+/// How many answers a session remembers; past it, new ones are not kept.
+const MEMO_ENTRIES: usize = 4096;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -332,6 +337,7 @@ impl Session {
             stderr_tail,
             child: Mutex::new(Some(child)),
             pgid,
+            memo: Mutex::default(),
         })
     }
 
@@ -351,6 +357,20 @@ impl Session {
         self.conn
             .request(method, params, self.config.request_timeout)
             .await
+    }
+
+    /// An answer kept by [`Session::remember`] under `key`: the caller decides what is the
+    /// same wherever it is asked (a standard-library name's definition). A restarted server
+    /// is a new session and starts with none.
+    pub fn remembered(&self, key: &str) -> Option<Value> {
+        lock(&self.memo).get(key).cloned()
+    }
+
+    pub fn remember(&self, key: String, answer: Value) {
+        let mut memo = lock(&self.memo);
+        if memo.len() < MEMO_ENTRIES {
+            memo.insert(key, answer);
+        }
     }
 
     pub fn notify(&self, method: &str, params: Value) -> Result<(), RpcError> {

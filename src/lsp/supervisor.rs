@@ -1,10 +1,11 @@
-//! The supervisor: one session per (server definition, workspace root), started on first
-//! use, waited on until ready, restarted with backoff (a bounded number of times) when it
-//! crashes, and shut down together at the end.
+//! The supervisor: one session per (server definition, workspace root, instance), started
+//! on first use, waited on until ready, restarted with backoff (a bounded number of times)
+//! when it crashes, and shut down together at the end. A server with `instances = N` has up
+//! to N sessions per root; each file leases the one with the fewest files in hand.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,11 +44,29 @@ struct Slot {
     failed: Mutex<Option<LspError>>,
 }
 
+/// (server name, workspace root): the key of a server's instances.
+type Workspace = (String, PathBuf);
+
 /// Supervises the language servers of a run.
 pub struct Supervisor {
     servers: Vec<KnownServer>,
     config: SupervisorConfig,
-    slots: Mutex<HashMap<(String, PathBuf), Arc<Slot>>>,
+    slots: Mutex<HashMap<(Workspace, usize), Arc<Slot>>>,
+    /// Files in hand per instance.
+    busy: Mutex<HashMap<Workspace, Vec<Arc<AtomicUsize>>>>,
+}
+
+/// A file's hold on one instance of a server, released on drop.
+#[derive(Debug)]
+pub struct Lease {
+    pub instance: usize,
+    busy: Arc<AtomicUsize>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.busy.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Supervisor {
@@ -56,7 +75,27 @@ impl Supervisor {
             servers: known(catalog),
             config,
             slots: Mutex::default(),
+            busy: Mutex::default(),
         }
+    }
+
+    /// The instance of `def` at `root` a file should use: of its `instances`, the one with
+    /// the fewest files in hand (the lowest on a tie, so one file at a time uses one).
+    pub fn lease(&self, def: &ServerDef, root: &Path) -> Lease {
+        let n = def.instances.unwrap_or(1).max(1);
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = busy
+            .entry((def.name.clone(), root.to_path_buf()))
+            .or_insert_with(|| (0..n).map(|_| Arc::default()).collect());
+        let mut instance = 0;
+        for (k, c) in counts.iter().enumerate() {
+            if c.load(Ordering::Relaxed) < counts[instance].load(Ordering::Relaxed) {
+                instance = k;
+            }
+        }
+        let busy = counts[instance].clone();
+        busy.fetch_add(1, Ordering::Relaxed);
+        Lease { instance, busy }
     }
 
     /// Servers that handle `language`, in order of preference, with whether each one's
@@ -108,18 +147,24 @@ impl Supervisor {
         volume_root.to_path_buf()
     }
 
-    fn slot(&self, def: &ServerDef, root: &Path) -> Arc<Slot> {
+    fn slot(&self, def: &ServerDef, root: &Path, instance: usize) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots
-            .entry((def.name.clone(), root.to_path_buf()))
+            .entry(((def.name.clone(), root.to_path_buf()), instance))
             .or_default()
             .clone()
     }
 
-    /// A ready session of `def` for `root`: the running one, or a (re)started one. A crashed
-    /// server is restarted after a backoff, up to `max_restarts` times; then it fails fast.
-    pub async fn session(&self, def: &ServerDef, root: &Path) -> Result<Arc<Session>, LspError> {
-        let slot = self.slot(def, root);
+    /// A ready session of `def` for `root` (its `instance`, from [`Supervisor::lease`]): the
+    /// running one, or a (re)started one. A crashed server is restarted after a backoff, up
+    /// to `max_restarts` times; then it fails fast.
+    pub async fn session(
+        &self,
+        def: &ServerDef,
+        root: &Path,
+        instance: usize,
+    ) -> Result<Arc<Session>, LspError> {
+        let slot = self.slot(def, root, instance);
         let mut guard = slot.session.lock().await;
         if let Some(err) = slot
             .failed

@@ -14,6 +14,7 @@ mod lakehouse_write;
 mod lsp_faults;
 mod lsp_plan;
 mod lsp_rpc;
+mod lsp_scale;
 mod lsp_servers;
 mod part_failures;
 mod pipeline;

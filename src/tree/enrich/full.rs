@@ -13,7 +13,8 @@
 
 use serde_json::{json, Value};
 
-use super::{Ctx, EdgeFact, FullPlan, Loc, Occurrences, Server};
+use super::reuse::{self, Plan, Shared};
+use super::{Ctx, EdgeFact, FullPlan, Loc, Occurrences, Server, SymFact};
 use crate::lsp::{Encoding, RpcError};
 
 impl Ctx<'_> {
@@ -114,14 +115,7 @@ impl Ctx<'_> {
         graph: bool,
     ) {
         let enc = self.encoding(servers, i);
-        let params = occ
-            .names
-            .iter()
-            .map(|r| json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, r.start)}))
-            .collect();
-        let answers = self
-            .call_all(servers, i, "textDocument/definition", params)
-            .await;
+        let answers = self.shared_definitions(servers, i, occ).await;
         let source = servers[i].def.name.clone();
         for (r, answer) in occ.names.iter().zip(answers) {
             let Some(v) = answer else { continue };
@@ -166,65 +160,159 @@ impl Ctx<'_> {
         }
     }
 
-    /// Implementations of classes, interfaces and methods; type definitions of variables,
-    /// fields, properties and constants.
-    async fn implementations_and_types(&mut self, servers: &mut [Server<'_>]) {
-        let symbols = self.facts.symbols.clone();
-        for (cap, method, kind) in [
-            (
-                "implementationProvider",
-                "textDocument/implementation",
-                "implements",
-            ),
-            (
-                "typeDefinitionProvider",
-                "textDocument/typeDefinition",
-                "type_of",
-            ),
-        ] {
-            let Some(i) = self.pick(servers, cap, method).await else {
-                continue;
-            };
-            let enc = self.encoding(servers, i);
-            let source = servers[i].def.name.clone();
-            let wanted: Vec<_> = symbols
-                .iter()
-                .filter(|s| {
-                    if kind == "implements" {
-                        matches!(s.kind, 5 | 6 | 11)
-                    } else {
-                        matches!(s.kind, 7 | 8 | 13 | 14)
-                    }
-                })
-                .collect();
-            let params = wanted
-                .iter()
-                .map(|s| json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, s.selection.start)}))
-                .collect();
-            let answers = self.call_all(servers, i, method, params).await;
-            for (s, answer) in wanted.into_iter().zip(answers) {
-                let Some(v) = answer else { continue };
-                let me = self.here(s.selection.clone());
-                let locs: Vec<Loc> = as_locations(&v)
-                    .iter()
-                    .filter_map(|l| self.loc(&source, enc, l))
-                    .collect();
-                for l in locs {
-                    let (from, to) = if kind == "implements" {
-                        (l, me.clone())
-                    } else {
-                        (me.clone(), l)
-                    };
-                    self.facts.edges.push(EdgeFact {
-                        kind,
-                        from,
-                        to,
-                        name: Some(s.name.clone()),
-                        source: source.clone(),
-                    });
-                }
+    /// The `definition` answer at each occurrence, asking once for the occurrences that
+    /// share one (`reuse.rs`).
+    async fn shared_definitions(
+        &mut self,
+        servers: &mut [Server<'_>],
+        i: usize,
+        occ: &Occurrences,
+    ) -> Vec<Option<Value>> {
+        const METHOD: &str = "textDocument/definition";
+        let enc = self.encoding(servers, i);
+        let Some(session) = servers[i].session.clone() else {
+            return vec![None; occ.names.len()];
+        };
+        let tokens: std::collections::HashMap<(usize, usize), &super::TokFact> = self
+            .facts
+            .tokens
+            .iter()
+            .map(|t| ((t.range.start, t.range.end), t))
+            .collect();
+        let keys: Vec<Option<Shared>> = occ
+            .names
+            .iter()
+            .map(|r| reuse::shared(self.text, tokens.get(&(r.start, r.end)).copied(), r))
+            .collect();
+        let plan = reuse::plan(&keys, |k| session.remembered(k));
+        let asked: Vec<usize> = (0..plan.len()).filter(|&k| plan[k] == Plan::Ask).collect();
+        let params = asked
+            .iter()
+            .map(|&k| json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, occ.names[k].start)}))
+            .collect();
+        let replies = self.call_all(servers, i, METHOD, params).await;
+        let mut answers = vec![None; plan.len()];
+        for (k, reply) in asked.into_iter().zip(replies) {
+            if let (Some(key), Some(v)) = (&keys[k], &reply) {
+                session.remember(key.clone(), v.clone());
+            }
+            answers[k] = reply;
+        }
+        for (k, p) in plan.into_iter().enumerate() {
+            match p {
+                Plan::Ask => {}
+                Plan::Copy(j) => answers[k] = answers[j].clone(),
+                Plan::Known(v) => answers[k] = Some(v),
             }
         }
+        answers
+    }
+
+    /// Implementations of classes, interfaces and methods; type definitions of variables,
+    /// fields, properties and constants.
+    ///
+    /// Implementations are asked of classes and interfaces first, then of the methods of
+    /// those that have one: a method of a class nothing derives from overrides nothing.
+    /// (basedpyright answers such a method with itself, at 15 ms a request: 557 of the 578
+    /// requests on the requests sdist.) A symbol's answer naming the symbol itself makes no
+    /// edge.
+    async fn implementations_and_types(&mut self, servers: &mut [Server<'_>]) {
+        const TYPES: &[u64] = &[5, 11];
+        let symbols = self.facts.symbols.clone();
+        if let Some(i) = self
+            .pick(
+                servers,
+                "implementationProvider",
+                "textDocument/implementation",
+            )
+            .await
+        {
+            let in_type = |s: &SymFact| s.parent.is_some_and(|p| TYPES.contains(&symbols[p].kind));
+            let first: Vec<usize> = (0..symbols.len())
+                .filter(|&k| {
+                    let s = &symbols[k];
+                    TYPES.contains(&s.kind) || (s.kind == 6 && !in_type(s))
+                })
+                .collect();
+            let found = self.relate(servers, i, &first, "implements").await;
+            let derived: Vec<usize> = first
+                .iter()
+                .zip(&found)
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, _)| *k)
+                .collect();
+            let methods: Vec<usize> = (0..symbols.len())
+                .filter(|&k| {
+                    symbols[k].kind == 6 && symbols[k].parent.is_some_and(|p| derived.contains(&p))
+                })
+                .collect();
+            self.relate(servers, i, &methods, "implements").await;
+        }
+        if let Some(i) = self
+            .pick(
+                servers,
+                "typeDefinitionProvider",
+                "textDocument/typeDefinition",
+            )
+            .await
+        {
+            let wanted: Vec<usize> = (0..symbols.len())
+                .filter(|&k| matches!(symbols[k].kind, 7 | 8 | 13 | 14))
+                .collect();
+            self.relate(servers, i, &wanted, "type_of").await;
+        }
+    }
+
+    /// Asks `implementation` (`kind` "implements": answer → symbol) or `typeDefinition`
+    /// ("type_of": symbol → answer) at each of `wanted` (indexes into the symbols); returns
+    /// how many edges each made.
+    async fn relate(
+        &mut self,
+        servers: &mut [Server<'_>],
+        i: usize,
+        wanted: &[usize],
+        kind: &'static str,
+    ) -> Vec<usize> {
+        let method = match kind {
+            "implements" => "textDocument/implementation",
+            _ => "textDocument/typeDefinition",
+        };
+        let enc = self.encoding(servers, i);
+        let source = servers[i].def.name.clone();
+        let params = wanted
+            .iter()
+            .map(|&k| json!({"textDocument": {"uri": self.uri}, "position": self.position(enc, self.facts.symbols[k].selection.start)}))
+            .collect();
+        let answers = self.call_all(servers, i, method, params).await;
+        let mut made = Vec::with_capacity(wanted.len());
+        for (&k, answer) in wanted.iter().zip(answers) {
+            let s = &self.facts.symbols[k];
+            let (name, me) = (s.name.clone(), self.here(s.selection.clone()));
+            let at = s.selection.start;
+            let locs: Vec<Loc> = answer
+                .map(|v| as_locations(&v))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|l| self.loc(&source, enc, l))
+                .filter(|l| !(l.path == me.path && (l.range.start == at || l.range.contains(&at))))
+                .collect();
+            made.push(locs.len());
+            for l in locs {
+                let (from, to) = if kind == "implements" {
+                    (l, me.clone())
+                } else {
+                    (me.clone(), l)
+                };
+                self.facts.edges.push(EdgeFact {
+                    kind,
+                    from,
+                    to,
+                    name: Some(name.clone()),
+                    source: source.clone(),
+                });
+            }
+        }
+        made
     }
 }
 

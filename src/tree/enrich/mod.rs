@@ -15,6 +15,7 @@ mod full;
 mod full_requests;
 mod occurrences;
 mod ranges;
+mod reuse;
 mod start;
 mod symbols;
 
@@ -160,6 +161,8 @@ impl std::fmt::Debug for Enricher {
 struct Server<'a> {
     def: &'a ServerDef,
     root: PathBuf,
+    /// The instance of the server this file uses.
+    lease: crate::lsp::Lease,
     session: Option<Arc<Session>>,
     opened: bool,
     producer: ServerProducer,
@@ -222,6 +225,7 @@ impl Enricher {
             let root = Supervisor::root_for(def, &path, &self.root);
             servers.push(Server {
                 def,
+                lease: self.supervisor.lease(def, &root),
                 root,
                 session: None,
                 opened: false,
@@ -270,7 +274,8 @@ impl Ctx<'_> {
                 continue;
             }
             if server.session.is_none() {
-                match self.en.supervisor.session(server.def, &server.root).await {
+                let (def, root, k) = (server.def, &server.root, server.lease.instance);
+                match self.en.supervisor.session(def, root, k).await {
                     Ok(s) => {
                         server.producer.version = s.version.clone();
                         server.producer.position_encoding = Some(s.encoding.as_str().to_string());
@@ -335,7 +340,7 @@ impl Ctx<'_> {
             Err(RpcError::Closed { .. }) => match self
                 .en
                 .supervisor
-                .session(servers[i].def, &servers[i].root)
+                .session(servers[i].def, &servers[i].root, servers[i].lease.instance)
                 .await
             {
                 Ok(fresh) => {
