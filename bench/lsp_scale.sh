@@ -145,9 +145,9 @@ cmd_of() { # $1 = section, $2 = row
         python/baseline_full) echo "$work/baseline tree $corpus --lang python --lsp full --quiet -o $out" ;;
         python/baseline_symbols) echo "$work/baseline tree $corpus --lang python --lsp symbols --quiet -o $out" ;;
         python/scip_python) echo "$scip_python index --cwd $work/scip-proj --project-name requests --project-version 2.32.3 --output $out --quiet" ;;
-        python/multilspy_full) echo "$peer_py $here/lsp_scale_peer.py $corpus -- $basedpyright --stdio" ;;
+        python/multilspy_full) echo "$peer_py $here/lsp_scale_peer.py $corpus --refs-out $work/$1.$2.refs -- $basedpyright --stdio" ;;
         typescript/disco_full) echo "$work/disco tree $ts_corpus --lang typescript --lsp full --quiet -o $out" ;;
-        typescript/scip_typescript) echo "$scip_typescript index $work/ts-scip-proj --output $out" ;;
+        typescript/scip_typescript) echo "$scip_typescript index --cwd $work/ts-scip-proj --output $out --no-progress-bar" ;;
     esac
 }
 count_of() { # $1 = section, $2 = row

@@ -357,9 +357,12 @@ def main():
     ap.add_argument("--every-name", action="store_true", help="ask definition at declarations too")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds one request may take")
     ap.add_argument("--refs-out", help="write the counted reference positions here (JSON lines: path, line, utf-16 column)")
-    ap.add_argument("server", nargs=argparse.REMAINDER, help="-- the server's command line (basedpyright-langserver --stdio)")
-    a = ap.parse_args()
-    a.server = a.server[1:] if a.server[:1] == ["--"] else a.server
+    # The server's command line follows `--` (split here: argparse's REMAINDER after a
+    # positional would also swallow the options).
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    a = ap.parse_args(argv[:cut])
+    a.server = argv[cut + 1 :]
     if not a.server:
         ap.error("no server command after --")
     stats = asyncio.run(run(a))
