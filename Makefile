@@ -60,8 +60,9 @@ bench-lakehouse:
 bench-sql:
 	DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/sql.sh
 
-# `--lsp full` and `--lsp symbols` against scip-python on the requests 2.32.3 sdist (issue 10);
-# BASELINE_BIN=path/to/older/disco adds that binary's rows for a same-run comparison.
+# `--lsp full` and `--lsp symbols` against scip-python and a multilspy client on the requests
+# 2.32.3 sdist, and `--lsp full` against scip-typescript on mobx 6.13.5 (issue 10); LANGS=python
+# or LANGS=typescript runs one section; BASELINE_BIN=path/to/older/disco adds that binary's rows.
 bench-lsp-scale:
 	DISCO_TOOLS=$(TOOLS) DISCO_PY=$(TOOLS)/pyvenv/bin/python bench/lsp_scale.sh
 

@@ -4,6 +4,7 @@
   lsp_scale.py scip INDEX.scip        definitions and references to the project's own symbols
                                       in a SCIP index (decoded here from the protobuf wire format)
   lsp_scale.py disco RECORDS.jsonl    the same figures from `disco tree --lsp full` records
+                                      (bench/lsp_scale_peer.py prints its own, counted alike)
   lsp_scale.py report RUNS.jsonl      the table, ratios and goals
 
 A reference to a project symbol is an occurrence that is not a definition and whose symbol is
@@ -153,7 +154,7 @@ def report_main(path):
         mb = med([(r["monitor"]["client_peak_rss"] + r["monitor"]["server_peak_rss"]) / 1e6 for r in rs])
         res = rs[-1]["result"]
         fig[row] = (wall, mb, res.get("refs"))
-        detail = {k: v for k, v in res.items() if k not in ("refs",)}
+        detail = {k: v for k, v in res.items() if k not in ("refs",) and v != []}
         refs = res.get("refs")
         srv = med([r["monitor"]["server_cpu_s"] for r in rs])
         cli = med([r["monitor"]["client_cpu_s"] for r in rs])
@@ -164,11 +165,22 @@ def report_main(path):
         return a / b if b else float("nan")
 
     goals = []
+    # The same comparisons against the other peers: printed as checks, not as issue 10's
+    # goals (which name scip-python).
+    checks = []
     if "disco_full" in fig and "scip_python" in fig:
         (dw, dm, dr), (sw, _, sr) = fig["disco_full"], fig["scip_python"]
         goals.append(("full wall <= scip-python wall", f"{dw:.2f} s vs {sw:.2f} s ({ratio(dw, sw):.2f}x)", dw <= sw))
         goals.append(("full refs >= scip-python refs", f"{dr} vs {sr} ({ratio(dr or 0, sr):.2f}x)", (dr or 0) >= (sr or 0)))
         goals.append(("full peak RSS < 500 MB", f"{dm:.0f} MB", dm < 500))
+    if "disco_full" in fig and "scip_typescript" in fig:
+        (dw, _, dr), (sw, _, sr) = fig["disco_full"], fig["scip_typescript"]
+        checks.append(("full wall <= scip-typescript wall", f"{dw:.2f} s vs {sw:.2f} s ({ratio(dw, sw):.2f}x)", dw <= sw))
+        checks.append(("full refs >= scip-typescript refs", f"{dr} vs {sr} ({ratio(dr or 0, sr):.2f}x)", (dr or 0) >= (sr or 0)))
+    if "disco_full" in fig and "multilspy_full" in fig:
+        (dw, _, dr), (mw, _, mr) = fig["disco_full"], fig["multilspy_full"]
+        checks.append(("full wall <= multilspy wall (same server, same requests)", f"{dw:.2f} s vs {mw:.2f} s ({ratio(dw, mw):.2f}x)", dw <= mw))
+        checks.append(("full refs >= multilspy refs", f"{dr} vs {mr} ({ratio(dr or 0, mr):.2f}x)", (dr or 0) >= (mr or 0)))
     if "disco_symbols" in fig and "baseline_symbols" in fig:
         w, b = fig["disco_symbols"][0], fig["baseline_symbols"][0]
         goals.append(("symbols >= 2x faster than the baseline", f"{w:.2f} s vs {b:.2f} s ({ratio(b, w):.2f}x faster)", b >= 2 * w))
@@ -177,6 +189,8 @@ def report_main(path):
         print(f"full vs the baseline binary: {w:.2f} s vs {b:.2f} s ({ratio(b, w):.2f}x faster)")
     for name, value, ok in goals:
         print(f"goal {'MET ' if ok else 'MISS'}  {name}: {value}")
+    for name, value, ok in checks:
+        print(f"check {'MET ' if ok else 'MISS'} {name}: {value}")
 
 
 def line_main(_):
