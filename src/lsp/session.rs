@@ -64,8 +64,8 @@ struct State {
     quiescent: Option<bool>,
     /// Pushed diagnostics by document URI.
     diagnostics: HashMap<String, Vec<Value>>,
-    /// Counts publishes per document, to tell a later batch from the first.
-    published: HashMap<String, u64>,
+    /// When each document's diagnostics were last published.
+    published: HashMap<String, Instant>,
 }
 
 /// A running, initialized server.
@@ -459,22 +459,16 @@ impl Session {
 
     /// Pushed diagnostics of a document, waiting at most `max` for the first batch.
     pub async fn pushed_diagnostics(&self, uri: &str, max: Duration) -> Option<Vec<Value>> {
-        // Servers may publish in rounds (syntax first, semantics later): after the first
-        // batch, wait until a quiet `SETTLE` passes without a new one, within `max`.
+        // Servers may publish in rounds (syntax first, semantics later): after a batch, wait
+        // until `SETTLE` has passed since the last one, within `max`. A batch published while
+        // the file's other requests ran has already settled.
         const SETTLE: Duration = Duration::from_millis(500);
         let deadline = Instant::now() + max;
-        let mut seen: Option<(u64, Instant)> = None;
         loop {
-            let generation = lock(&self.state).published.get(uri).copied();
+            let last = lock(&self.state).published.get(uri).copied();
             let now = Instant::now();
-            match (generation, seen) {
-                (Some(g), Some((old, since))) if g == old => {
-                    if now.duration_since(since) >= SETTLE {
-                        break;
-                    }
-                }
-                (Some(g), _) => seen = Some((g, now)),
-                (None, _) => {}
+            if last.is_some_and(|t| now.duration_since(t) >= SETTLE) {
+                break;
             }
             if now >= deadline || self.crashed().is_some() {
                 break;
@@ -552,7 +546,7 @@ async fn track(
                 }
                 "textDocument/publishDiagnostics" => {
                     if let Some(uri) = n.params["uri"].as_str() {
-                        *s.published.entry(uri.to_string()).or_default() += 1;
+                        s.published.insert(uri.to_string(), Instant::now());
                         s.diagnostics.insert(
                             uri.to_string(),
                             n.params["diagnostics"]

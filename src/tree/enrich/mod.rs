@@ -428,7 +428,6 @@ impl Ctx<'_> {
                 }
             }
         }
-        self.diagnostics(servers).await;
         if let Some(i) = self
             .pick(servers, "hoverProvider", "textDocument/hover")
             .await
@@ -438,6 +437,9 @@ impl Ctx<'_> {
         if self.en.level == LspLevel::Full {
             self.full(servers, occurrences).await;
         }
+        // Last: pushed diagnostics arrive while the other requests run, and have settled
+        // by now more often than not.
+        self.diagnostics(servers).await;
     }
 
     fn folds_push(&mut self, s: u32, e: u32, kind: Option<&str>) {
