@@ -173,6 +173,10 @@ def report_main(path):
         goals.append(("full wall <= scip-python wall", f"{dw:.2f} s vs {sw:.2f} s ({ratio(dw, sw):.2f}x)", dw <= sw))
         goals.append(("full refs >= scip-python refs", f"{dr} vs {sr} ({ratio(dr or 0, sr):.2f}x)", (dr or 0) >= (sr or 0)))
         goals.append(("full peak RSS < 500 MB", f"{dm:.0f} MB", dm < 500))
+    if "disco_full_capped" in fig and "disco_full" in fig:
+        (cw, cm, cr), (dw, _, dr) = fig["disco_full_capped"], fig["disco_full"]
+        checks.append(("full peak RSS < 500 MB with basedpyright's heap capped (catalog env)", f"{cm:.0f} MB, {cw:.2f} s ({ratio(cw, dw):.2f}x the uncapped wall)", cm < 500))
+        checks.append(("capped refs == uncapped refs", f"{cr} vs {dr}", cr == dr))
     if "disco_full" in fig and "scip_typescript" in fig:
         (dw, _, dr), (sw, _, sr) = fig["disco_full"], fig["scip_typescript"]
         checks.append(("full wall <= scip-typescript wall", f"{dw:.2f} s vs {sw:.2f} s ({ratio(dw, sw):.2f}x)", dw <= sw))

@@ -120,6 +120,10 @@ fn bad_catalogs_name_file_line_and_key() {
         &["servers.s.command", "non-empty"],
     );
     check_err(
+        "[servers.s]\ninstances = 2\n",
+        &["servers.s.command", "not built in needs a command"],
+    );
+    check_err(
         "[volumes.v]\nurl = \"s3://${BUCKET\"\n",
         &["volumes.v.url", "malformed `${...}`"],
     );
@@ -256,4 +260,19 @@ fn a_catalog_volume_names_the_tree_target() {
     let rec: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(rec["file"]["volume"], "repo");
     assert_eq!(rec["file"]["path"], "src/a.py");
+}
+
+#[test]
+fn a_builtin_servers_entry_says_only_what_it_changes() {
+    let cat = parse(
+        "[servers.basedpyright]\ninstances = 2\nenv = { NODE_OPTIONS = \"--max-old-space-size=320\" }\n",
+    )
+    .unwrap();
+    let s = &cat.servers["basedpyright"];
+    assert_eq!(s.instances, Some(2));
+    assert_eq!(s.command, ["basedpyright-langserver", "--stdio"]);
+    assert_eq!(s.languages, ["python"]);
+    assert!(s.root_markers.iter().any(|m| m == "pyproject.toml"));
+    assert!(s.settings.is_some(), "the built-in settings are kept");
+    assert_eq!(s.env["NODE_OPTIONS"], "--max-old-space-size=320");
 }
