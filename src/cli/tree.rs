@@ -386,13 +386,16 @@ pub fn run(catalog: &Catalog, args: &TreeArgs) -> anyhow::Result<ExitCode> {
     };
     // Workers mostly wait on servers when enriching: more of them keep the servers busy.
     // At `full` a file sends its definitions as one pipelined batch, which keeps a server's
-    // queue full by itself; more files at once only hold more documents open (measured on
-    // the requests sdist: --jobs 1 took 108 s of wall where 8 took 130 s, same server CPU).
+    // queue full by itself, but a file waiting for its pushed diagnostics to settle does
+    // not: two files per core. Measured on 2 cores, runs interleaved: requests sdist
+    // (basedpyright) 43.0 and 43.7 s with --jobs 4 against 44.2 and 47.7 s with 2; mobx
+    // (tsserver) 27.3 s against 32.9 s. (Eight were slower on basedpyright: 130 s where one
+    // took 108 s, with more documents open.)
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = args.jobs.unwrap_or(match level {
         LspLevel::None => cores,
         LspLevel::Symbols => cores * 4,
-        LspLevel::Full => cores,
+        LspLevel::Full => cores * 2,
     });
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(entries.len() as u64);
