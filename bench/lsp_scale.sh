@@ -211,4 +211,4 @@ echo "srv cpu / cli cpu = CPU seconds of the client's descendants (the servers) 
 echo "peak MB = peak RSS of the client plus the peak of its descendants' sum (the servers)."
 echo "refs = distinct (file, position) references to symbols defined in the project (locals included)."
 echo "multilspy_full asks one file at a time, in path order (a file's requests of one method together);"
-echo "  disco works on several files at once (--jobs, default: the cores)."
+echo "  disco works on several files at once (--jobs; at full, two per core by default)."
