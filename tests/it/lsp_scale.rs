@@ -7,19 +7,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::lsp_servers::installed;
+use crate::lsp_servers::available;
 use crate::support::{disco, fake_lsp, json_lines, record, run, write};
 
 fn basedpyright() -> bool {
-    if installed("basedpyright") {
-        return true;
-    }
-    assert!(
-        std::env::var_os("DISCO_REQUIRE_SERVERS").is_none(),
-        "basedpyright is not installed: run scripts/setup-servers.sh"
-    );
-    eprintln!("SKIPPED: basedpyright is not installed (scripts/setup-servers.sh)");
-    false
+    available("basedpyright")
 }
 
 /// A small project: builtins used in two files, a class hierarchy and a lone class.

@@ -235,16 +235,12 @@ impl Ctx<'_> {
                 })
                 .collect();
             let found = self.relate(servers, i, &first, "implements").await;
-            let derived: Vec<usize> = first
-                .iter()
-                .zip(&found)
-                .filter(|(_, n)| **n > 0)
-                .map(|(k, _)| *k)
-                .collect();
+            let mut derived = vec![false; symbols.len()];
+            for (&k, &n) in first.iter().zip(&found) {
+                derived[k] = n > 0;
+            }
             let methods: Vec<usize> = (0..symbols.len())
-                .filter(|&k| {
-                    symbols[k].kind == 6 && symbols[k].parent.is_some_and(|p| derived.contains(&p))
-                })
+                .filter(|&k| symbols[k].kind == 6 && symbols[k].parent.is_some_and(|p| derived[p]))
                 .collect();
             self.relate(servers, i, &methods, "implements").await;
         }
