@@ -428,6 +428,10 @@ impl Ctx<'_> {
                 }
             }
         }
+        // Before the definitions: the wait for a server's pushed diagnostics is also the
+        // time clangd takes to index the other files (asked at once, `main.c` → `helpers.c`
+        // definitions came back as the header's declaration, and `lsp_servers::clangd` failed).
+        self.diagnostics(servers).await;
         if let Some(i) = self
             .pick(servers, "hoverProvider", "textDocument/hover")
             .await
@@ -437,9 +441,6 @@ impl Ctx<'_> {
         if self.en.level == LspLevel::Full {
             self.full(servers, occurrences).await;
         }
-        // Last: pushed diagnostics arrive while the other requests run, and have settled
-        // by now more often than not.
-        self.diagnostics(servers).await;
     }
 
     fn folds_push(&mut self, s: u32, e: u32, kind: Option<&str>) {
