@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arrow::array::RecordBatch;
 use serde_json::{json, Value};
 
-use super::cst::{
-    walk, FlatWriter, NestedWriter, NoWriter, NodeRow, RowCollector, TextMode, Visitor,
-};
+use super::tables::NodeColumns;
+
+use super::cst::{walk, FlatWriter, NestedWriter, NoWriter, TextMode, Visitor};
 use super::enrich::{Enricher, LspLevel};
 use super::merge::{prepare, LspJson, MergeCtx};
 use super::record::{
@@ -91,7 +92,8 @@ pub enum Payload {
 #[derive(Debug)]
 pub struct FileRows {
     pub header: FileHeader,
-    pub nodes: Vec<NodeRow>,
+    /// The `nodes` table's rows, built during the walk (`None` when the file has no tree).
+    pub nodes: Option<RecordBatch>,
     pub definitions: Vec<Definition>,
     pub units: Vec<Unit>,
     /// The record's `symbols` (values of its map), `edges`, `diagnostics`, `folding` and
@@ -104,7 +106,7 @@ pub struct FileRows {
 }
 
 impl FileRows {
-    fn new(header: FileHeader, nodes: Vec<NodeRow>, extras: Extras) -> FileRows {
+    fn new(header: FileHeader, nodes: Option<RecordBatch>, extras: Extras) -> FileRows {
         let Extras {
             definitions,
             units,
@@ -269,7 +271,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     let mut reason =
         (status == Status::SyntaxErrors).then(|| "the tree has ERROR or MISSING nodes".to_string());
     let mut body: Option<Vec<u8>> = None;
-    let mut rows = Vec::new();
+    let mut rows = None;
     let walked = match opts.format {
         Format::Nested => {
             let mut w = NestedWriter::new(lang, text, opts.text, opts.max_depth, annots);
@@ -291,15 +293,17 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             r
         }
         Format::Rows => {
-            let mut w = RowCollector {
-                rows: Vec::new(),
-                lang,
-                text,
-                mode: opts.text,
-                tokens: merged.as_ref().map(|m| &m.tokens),
-            };
+            let tokens = merged.as_ref().map(|m| &m.tokens);
+            let nodes = tree.root_node().descendant_count();
+            let mut w = NodeColumns::new(lang, text, opts.text, tokens, nodes);
             let r = walk(&tree, &mut w, &mut pend.wanted);
-            rows = w.rows;
+            match w.finish(&src.info.id) {
+                Ok(b) => rows = Some(b),
+                // A bug, not the input's fault: the file keeps its other rows and says why.
+                Err(e) => extras
+                    .errors
+                    .push(json!({"producer": "syntax", "message": format!("nodes table: {e}")})),
+            }
             r
         }
         Format::ParseOnly => walk(&tree, &mut NoWriter as &mut dyn Visitor, &mut pend.wanted),
@@ -368,7 +372,7 @@ fn typed(out: &mut Vec<u8>, ty: &str, file: Option<&str>, object: &[u8]) {
 
 fn encode(format: Format, h: FileHeader, tree: Option<Vec<u8>>, extras: Extras) -> Payload {
     if format == Format::Rows {
-        return Payload::Rows(Box::new(FileRows::new(h, Vec::new(), extras)));
+        return Payload::Rows(Box::new(FileRows::new(h, None, extras)));
     }
     let Extras {
         definitions,

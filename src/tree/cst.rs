@@ -318,69 +318,6 @@ impl Visitor for FlatWriter<'_> {
     }
 }
 
-/// One node as a table row.
-#[derive(Debug, Clone)]
-pub struct NodeRow {
-    pub id: u32,
-    pub parent: Option<u32>,
-    pub depth: u32,
-    pub last: u32,
-    pub kind: &'static str,
-    pub field: Option<&'static str>,
-    pub named: bool,
-    pub extra: bool,
-    pub error: bool,
-    pub missing: bool,
-    pub span: [u64; 6],
-    pub text: Option<String>,
-    /// The semantic token a language server put on the node, and its modifiers (space
-    /// separated).
-    pub token: Option<(String, String)>,
-}
-
-/// Collects [`NodeRow`]s.
-pub(crate) struct RowCollector<'a> {
-    pub rows: Vec<NodeRow>,
-    pub lang: &'static Language,
-    pub text: &'a str,
-    pub mode: TextMode,
-    pub tokens: Option<&'a Tokens>,
-}
-
-impl Visitor for RowCollector<'_> {
-    fn open(&mut self, v: &Visit) -> Result<(), TooDeep> {
-        let (s, e) = (v.node.start_position(), v.node.end_position());
-        let with_text = self.mode == TextMode::All || (self.mode == TextMode::Leaves && v.leaf);
-        self.rows.push(NodeRow {
-            id: v.n,
-            parent: v.parent,
-            depth: v.depth,
-            last: v.last,
-            kind: self
-                .lang
-                .ts()
-                .node_kind_for_id(v.node.kind_id())
-                .unwrap_or("?"),
-            field: v.field.and_then(|f| self.lang.ts().field_name_for_id(f)),
-            named: v.node.is_named(),
-            extra: v.node.is_extra(),
-            error: v.node.is_error(),
-            missing: v.node.is_missing(),
-            span: [
-                v.node.start_byte() as u64,
-                v.node.end_byte() as u64,
-                s.row as u64,
-                s.column as u64,
-                e.row as u64,
-                e.column as u64,
-            ],
-            text: with_text.then(|| self.text.get(v.node.byte_range()).unwrap_or("").to_string()),
-            token: self.tokens.and_then(|t| t.get(&v.node.id()).cloned()),
-        });
-        Ok(())
-    }
-}
-
 /// Counts only (parse-only runs and statistics).
 pub(crate) struct NoWriter;
 

@@ -16,7 +16,7 @@ pub mod tables;
 mod units;
 
 pub use build::{build_file, build_source, FileOutput, FileRows, Format, Payload, TreeOptions};
-pub use cst::{NodeRow, TextMode};
+pub use cst::TextMode;
 pub use engine::{run, Sink, Summary};
 pub use enrich::{Enricher, FullPlan, LspConfig, LspLevel, LspServers, Occurrences};
 pub use scip::{ScipError, ScipWriter};

@@ -20,8 +20,10 @@ use serde_json::Value;
 use crate::tree::file_id;
 use crate::tree::FileRows;
 
+mod nodes;
 mod schema;
 
+pub(crate) use nodes::NodeColumns;
 pub use schema::{Column, ColumnType, TreeTable};
 
 /// A value for one cell.
@@ -121,6 +123,9 @@ struct TableRows {
     table: TreeTable,
     schema: SchemaRef,
     cols: Vec<Builder>,
+    /// Rows that came as batches (the nodes of a file, built during its walk), before the
+    /// builders' rows.
+    batches: Vec<RecordBatch>,
     rows: usize,
 }
 
@@ -130,6 +135,7 @@ impl TableRows {
             table,
             schema: table.schema(),
             cols: table.columns().iter().map(|c| Builder::new(c.ty)).collect(),
+            batches: Vec::new(),
             rows: 0,
         }
     }
@@ -145,7 +151,13 @@ impl TableRows {
     fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         self.rows = 0;
         let cols = self.cols.iter_mut().map(Builder::finish).collect();
-        RecordBatch::try_new(self.schema.clone(), cols)
+        let built = RecordBatch::try_new(self.schema.clone(), cols)?;
+        if self.batches.is_empty() {
+            return Ok(built);
+        }
+        let mut all = std::mem::take(&mut self.batches);
+        all.push(built);
+        arrow::compute::concat_batches(&self.schema, &all)
     }
 }
 
@@ -218,34 +230,9 @@ impl TreeRows {
             match t.table {
                 TreeTable::Files => file_row(t, f),
                 TreeTable::Nodes => {
-                    for n in &f.nodes {
-                        let s = n.span.map(i);
-                        let (ty, mods) = match &n.token {
-                            Some((t, m)) => (Some(t.as_str()), Some(m.as_str())),
-                            None => (None, None),
-                        };
-                        t.push([
-                            id.into(),
-                            i64::from(n.id).into(),
-                            n.parent.map(i64::from).into(),
-                            i64::from(n.depth).into(),
-                            i64::from(n.last).into(),
-                            n.kind.into(),
-                            n.field.into(),
-                            n.named.into(),
-                            n.extra.into(),
-                            n.error.into(),
-                            n.missing.into(),
-                            s[0].into(),
-                            s[1].into(),
-                            s[2].into(),
-                            s[3].into(),
-                            s[4].into(),
-                            s[5].into(),
-                            n.text.as_deref().into(),
-                            ty.into(),
-                            mods.into(),
-                        ]);
+                    if let Some(b) = &f.nodes {
+                        t.rows += b.num_rows();
+                        t.batches.push(b.clone());
                     }
                 }
                 TreeTable::Definitions => {
