@@ -82,31 +82,16 @@ fn elements(inner: &str) -> Vec<&str> {
 /// The text of a bracketed element `(...)`/`[...]` between its brackets, and what follows
 /// the closing bracket; `None` when unbalanced.
 fn bracketed(element: &str) -> Option<(&str, &str)> {
-    let bytes = element.as_bytes();
-    let (mut depth, mut i) = (0usize, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+    let mut depth = 0usize;
+    for (i, b) in brackets(element) {
+        if matches!(b, b'(' | b'[') {
+            depth += 1;
+        } else {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return Some((element.get(1..i)?, element.get(i + 1..)?));
             }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' | b'[' => depth += 1,
-            b')' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some((element.get(1..i)?, element.get(i + 1..)?));
-                }
-            }
-            _ => {}
         }
-        i += 1;
     }
     None
 }
@@ -176,36 +161,48 @@ fn pattern_roots(language: &ts::Language, patterns: &[&str]) -> Option<Vec<bool>
     Some(roots)
 }
 
+/// The brackets of a query source outside strings and `;` comments: (byte offset, bracket).
+fn brackets(source: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i += 1;
+            match bytes[at] {
+                b';' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'"' => {
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                b @ (b'(' | b'[' | b')' | b']') => return Some((at, b)),
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
 /// The top-level patterns of a query source: each from a top-level `(` or `[` up to the next
 /// one (so trailing captures and quantifiers stay with their pattern). Strings and `;`
 /// comments are skipped when counting brackets.
 fn patterns(source: &str) -> Vec<&str> {
-    let bytes = source.as_bytes();
     let (mut depth, mut starts) = (0usize, Vec::new());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+    for (i, b) in brackets(source) {
+        if matches!(b, b'(' | b'[') {
+            if depth == 0 {
+                starts.push(i);
             }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'(' | b'[' => {
-                if depth == 0 {
-                    starts.push(i);
-                }
-                depth += 1;
-            }
-            b')' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            depth += 1;
+        } else {
+            depth = depth.saturating_sub(1);
         }
-        i += 1;
     }
     starts
         .iter()

@@ -15,6 +15,7 @@ use arrow::error::ArrowError;
 use super::TreeTable;
 use crate::syntax::Language;
 use crate::tree::cst::{TextMode, Tokens, TooDeep, Visit, Visitor};
+use crate::tree::units::span_of;
 
 /// The node columns of one file (all but `file`, added by [`NodeColumns::finish`]).
 pub(crate) struct NodeColumns<'a> {
@@ -99,20 +100,12 @@ impl<'a> NodeColumns<'a> {
 impl Visitor for NodeColumns<'_> {
     fn open(&mut self, v: &Visit) -> Result<(), TooDeep> {
         let node = &v.node;
-        let (s, e) = (node.start_position(), node.end_position());
         let [id, parent, depth, last, spans @ ..] = &mut self.ints;
         id.push(i64::from(v.n));
         parent.push(v.parent.map_or(0, i64::from));
         depth.push(i64::from(v.depth));
         last.push(i64::from(v.last));
-        for (b, x) in spans.iter_mut().zip([
-            node.start_byte(),
-            node.end_byte(),
-            s.row,
-            s.column,
-            e.row,
-            e.column,
-        ]) {
+        for (b, x) in spans.iter_mut().zip(span_of(node)) {
             b.push(i64::try_from(x).unwrap_or(i64::MAX));
         }
         let ts = self.lang.ts();
