@@ -14,4 +14,4 @@ pub use detect::{detect, shebang_interpreter};
 pub use docs::{doc_comment, docstring, Doc};
 pub use language::{language_by_name, languages, Language};
 pub use parse::{node_index, parse, reparse, ParseError};
-pub use tags::{Tag, TagRole, TagsQuery};
+pub use tags::{in_document_order, DefinitionScan, Tag, TagRole, TagsQuery};

@@ -279,17 +279,12 @@ impl TagsQuery {
         } else {
             &self.definitions
         };
-        let mut cursor = ts::QueryCursor::new();
         let mut out: Vec<Tag<'tree>> = Vec::new();
-        match &compiled.roots {
-            Some(roots) => {
-                cursor.set_max_start_depth(Some(0));
+        match DefinitionScan::new(compiled) {
+            Some(mut scan) => {
                 let mut walk = tree.walk();
                 'walk: loop {
-                    let node = walk.node();
-                    if roots.get(usize::from(node.kind_id())) == Some(&true) {
-                        collect(compiled, &mut cursor, node, text, &mut out);
-                    }
+                    scan.at(walk.node(), text, &mut out);
                     if walk.goto_first_child() {
                         continue;
                     }
@@ -300,23 +295,69 @@ impl TagsQuery {
                     }
                 }
             }
-            None => collect(compiled, &mut cursor, tree.root_node(), text, &mut out),
+            None => collect(
+                compiled,
+                &mut ts::QueryCursor::new(),
+                tree.root_node(),
+                text,
+                &mut out,
+            ),
         }
-        out.sort_by_key(|t| {
-            (
-                t.node.start_byte(),
-                std::cmp::Reverse(t.node.end_byte()),
-                t.name.start_byte(),
-            )
-        });
-        out.dedup_by(|a, b| {
-            a.node.id() == b.node.id()
-                && a.name.id() == b.name.id()
-                && a.role == b.role
-                && a.kind == b.kind
-        });
+        in_document_order(&mut out);
         out
     }
+
+    /// Matches definitions node by node during a walk the caller makes anyway; `None` when
+    /// some definition pattern can start anywhere (then use [`tags`](Self::tags)).
+    pub fn definition_scan(&'static self) -> Option<DefinitionScan> {
+        DefinitionScan::new(&self.definitions)
+    }
+}
+
+/// Definition matching at the nodes where a pattern can start, fed the nodes of a walk.
+pub struct DefinitionScan {
+    compiled: &'static Compiled,
+    roots: &'static [bool],
+    cursor: ts::QueryCursor,
+}
+
+impl DefinitionScan {
+    fn new(compiled: &'static Compiled) -> Option<DefinitionScan> {
+        let roots = compiled.roots.as_deref()?;
+        let mut cursor = ts::QueryCursor::new();
+        cursor.set_max_start_depth(Some(0));
+        Some(DefinitionScan {
+            compiled,
+            roots,
+            cursor,
+        })
+    }
+
+    /// Adds the tags of the patterns that start at `node` to `out`; the walk's order is not
+    /// the tags' order, [`in_document_order`] sorts them once all nodes are seen.
+    pub fn at<'t>(&mut self, node: ts::Node<'t>, text: &[u8], out: &mut Vec<Tag<'t>>) {
+        if self.roots.get(usize::from(node.kind_id())) == Some(&true) {
+            collect(self.compiled, &mut self.cursor, node, text, out);
+        }
+    }
+}
+
+/// Sorts tags in document order (outer before inner) and drops repeats of the same
+/// (node, name, role, kind).
+pub fn in_document_order(out: &mut Vec<Tag>) {
+    out.sort_by_key(|t| {
+        (
+            t.node.start_byte(),
+            std::cmp::Reverse(t.node.end_byte()),
+            t.name.start_byte(),
+        )
+    });
+    out.dedup_by(|a, b| {
+        a.node.id() == b.node.id()
+            && a.name.id() == b.name.id()
+            && a.role == b.role
+            && a.kind == b.kind
+    });
 }
 
 /// The tags of the matches of `compiled` in `node` (whose start depth the cursor bounds).

@@ -237,11 +237,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
         extras
             .errors
             .push(json!({"producer": "syntax", "message": e}));
-        Pending {
-            defs: Vec::new(),
-            occ: Default::default(),
-            wanted: Default::default(),
-        }
+        Pending::none()
     });
     // Language servers first: their answers annotate nodes during the walk.
     let mut servers = Vec::new();
@@ -275,7 +271,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
     let walked = match opts.format {
         Format::Nested => {
             let mut w = NestedWriter::new(lang, text, opts.text, opts.max_depth, annots);
-            let r = walk(&tree, &mut w, &mut pend.wanted);
+            let r = walk(&tree, &mut w, &mut pend, lang, text.as_bytes());
             body = Some(w.out);
             r
         }
@@ -288,7 +284,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
                 opts.text,
                 annots,
             );
-            let r = walk(&tree, &mut w, &mut pend.wanted);
+            let r = walk(&tree, &mut w, &mut pend, lang, text.as_bytes());
             body = Some(w.out);
             r
         }
@@ -296,7 +292,7 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             let tokens = merged.as_ref().map(|m| &m.tokens);
             let nodes = tree.root_node().descendant_count();
             let mut w = NodeColumns::new(lang, text, opts.text, tokens, nodes);
-            let r = walk(&tree, &mut w, &mut pend.wanted);
+            let r = walk(&tree, &mut w, &mut pend, lang, text.as_bytes());
             match w.finish(&src.info.id) {
                 Ok(b) => rows = Some(b),
                 // A bug, not the input's fault: the file keeps its other rows and says why.
@@ -306,7 +302,13 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
             }
             r
         }
-        Format::ParseOnly => walk(&tree, &mut NoWriter as &mut dyn Visitor, &mut pend.wanted),
+        Format::ParseOnly => walk(
+            &tree,
+            &mut NoWriter as &mut dyn Visitor,
+            &mut pend,
+            lang,
+            text.as_bytes(),
+        ),
     };
     let lines = text.lines().count() as u64;
     let stats = match walked {
@@ -318,12 +320,14 @@ pub fn build_source(src: Source, opts: &TreeOptions) -> FileOutput {
                 opts.max_depth, deep.0
             ));
             body = None;
-            // Statistics still describe the whole tree.
-            walk(&tree, &mut NoWriter, &mut pend.wanted)
+            // Statistics (and definitions) still describe the whole tree.
+            pend.restart();
+            walk(&tree, &mut NoWriter, &mut pend, lang, text.as_bytes())
                 .ok()
                 .map(|s| Stats { lines, ..s })
         }
     };
+    pend.settle();
     (extras.definitions, extras.units) = finish(lang, &pend, text);
     extras.lsp = merged.map(|m| m.finish(&pend.wanted));
     // An ERROR leaf does not always set `has_error` on the root: the walk's counts decide too.

@@ -10,6 +10,7 @@ use std::io::Write;
 use tree_sitter as ts;
 
 use super::record::Stats;
+use super::units::Pending;
 use crate::syntax::Language;
 
 /// Hashes tree-sitter node ids (addresses) for maps looked up at every node: a multiply,
@@ -65,12 +66,15 @@ pub(crate) trait Visitor {
 #[derive(Debug)]
 pub(crate) struct TooDeep(pub u32);
 
-/// Walks `tree`, feeding `visitor`, filling `wanted` (tree-sitter node id → pre-order index)
-/// for the nodes asked for, and returning the tree's statistics.
-pub(crate) fn walk(
-    tree: &ts::Tree,
+/// Walks `tree`, feeding `visitor`, matching the definitions `pend` scans for, filling
+/// `pend.wanted` (tree-sitter node id → pre-order index) for the nodes asked for, and
+/// returning the tree's statistics.
+pub(crate) fn walk<'t>(
+    tree: &'t ts::Tree,
     visitor: &mut dyn Visitor,
-    wanted: &mut NodeMap<u32>,
+    pend: &mut Pending<'t>,
+    lang: &Language,
+    text: &[u8],
 ) -> Result<Stats, TooDeep> {
     let mut stats = Stats::default();
     let mut cursor = tree.walk();
@@ -90,7 +94,8 @@ pub(crate) fn walk(
             leaf,
         };
         visitor.open(&visit)?;
-        if let Some(slot) = wanted.get_mut(&node.id()) {
+        pend.visit(lang, node, text);
+        if let Some(slot) = pend.wanted.get_mut(&node.id()) {
             *slot = n;
         }
         stats.nodes += 1;

@@ -4,7 +4,9 @@ use sha2::{Digest, Sha256};
 use tree_sitter as ts;
 
 use super::record::{Definition, Span, Unit};
-use crate::syntax::{doc_comment, docstring, Language, Tag, TagRole};
+use crate::syntax::{
+    doc_comment, docstring, in_document_order, DefinitionScan, Language, Tag, TagRole,
+};
 
 /// Definition kinds that make a unit.
 const UNIT_KINDS: &[&str] = &[
@@ -42,6 +44,56 @@ pub(crate) struct Pending<'t> {
     /// The identifiers where `--lsp full` asks for definitions (empty below `full`).
     pub occ: super::enrich::Occurrences,
     pub wanted: super::cst::NodeMap<u32>,
+    /// When set, the definitions are matched during the walk ([`Pending::visit`]) instead of
+    /// by a walk of their own; `defs` fills then.
+    pub scan: Option<DefinitionScan>,
+}
+
+impl<'t> Pending<'t> {
+    /// Definitions and units without a query.
+    pub fn none() -> Pending<'t> {
+        Pending {
+            defs: Vec::new(),
+            occ: Default::default(),
+            wanted: Default::default(),
+            scan: None,
+        }
+    }
+
+    /// Called by the walk at each node, before it looks the node up in `wanted`: matches the
+    /// definitions that start at `node` and asks for their nodes' indices, which the walk
+    /// meets later (they are `node` or below it).
+    pub fn visit(&mut self, lang: &Language, node: ts::Node<'t>, text: &[u8]) {
+        let Some(scan) = &mut self.scan else { return };
+        let before = self.defs.len();
+        scan.at(node, text, &mut self.defs);
+        for d in &self.defs[before..] {
+            want(&mut self.wanted, lang, d);
+        }
+    }
+
+    /// Before walking again after a walk that stopped early: the definitions it matched
+    /// are matched again.
+    pub fn restart(&mut self) {
+        if self.scan.is_some() {
+            self.defs.clear();
+        }
+    }
+
+    /// After the walk: the definitions in document order.
+    pub fn settle(&mut self) {
+        if self.scan.is_some() {
+            in_document_order(&mut self.defs);
+        }
+    }
+}
+
+fn want(wanted: &mut super::cst::NodeMap<u32>, lang: &Language, d: &Tag) {
+    wanted.entry(d.node.id()).or_insert(u32::MAX);
+    wanted.entry(d.name.id()).or_insert(u32::MAX);
+    if let Some(body) = body_of(lang, d.node) {
+        wanted.entry(body.id()).or_insert(u32::MAX);
+    }
 }
 
 pub(crate) fn pending<'t>(
@@ -51,6 +103,14 @@ pub(crate) fn pending<'t>(
     references: bool,
 ) -> Result<Pending<'t>, String> {
     let query = lang.tags().map_err(str::to_string)?;
+    if !references {
+        if let Some(scan) = query.definition_scan() {
+            return Ok(Pending {
+                scan: Some(scan),
+                ..Pending::none()
+            });
+        }
+    }
     let tags = query.tags(tree, text, references);
     let occ = if references {
         super::enrich::Occurrences::new(tree, &tags)
@@ -64,13 +124,14 @@ pub(crate) fn pending<'t>(
     let mut wanted =
         super::cst::NodeMap::with_capacity_and_hasher(defs.len() * 3, Default::default());
     for d in &defs {
-        wanted.insert(d.node.id(), u32::MAX);
-        wanted.insert(d.name.id(), u32::MAX);
-        if let Some(body) = body_of(lang, d.node) {
-            wanted.insert(body.id(), u32::MAX);
-        }
+        want(&mut wanted, lang, d);
     }
-    Ok(Pending { defs, occ, wanted })
+    Ok(Pending {
+        defs,
+        occ,
+        wanted,
+        scan: None,
+    })
 }
 
 fn body_of<'t>(lang: &Language, node: ts::Node<'t>) -> Option<ts::Node<'t>> {
