@@ -72,13 +72,6 @@ fn compile(language: &ts::Language, source: &str) -> Result<Compiled, String> {
     })
 }
 
-/// The top-level elements of an alternation's or a grouping's body (`inner` is the text
-/// between its brackets): nodes, alternations, groupings and predicates, with what trails
-/// each (captures, quantifiers).
-fn elements(inner: &str) -> Vec<&str> {
-    patterns(inner)
-}
-
 /// The text of a bracketed element `(...)`/`[...]` between its brackets, and what follows
 /// the closing bracket; `None` when unbalanced.
 fn bracketed(element: &str) -> Option<(&str, &str)> {
@@ -108,7 +101,7 @@ fn root_kinds(element: &str, out: &mut Vec<String>) -> Option<()> {
         return None;
     }
     if element.starts_with('[') {
-        for alt in elements(inner) {
+        for alt in patterns(inner) {
             root_kinds(alt, out)?;
         }
         return Some(());
@@ -116,7 +109,7 @@ fn root_kinds(element: &str, out: &mut Vec<String>) -> Option<()> {
     let inner = inner.trim_start();
     if inner.starts_with(['(', '[']) {
         // A grouping: one node (or alternation) and predicates only.
-        let parts = elements(inner);
+        let parts = patterns(inner);
         let (first, rest) = parts.split_first()?;
         if !rest.iter().all(|p| p.trim_start().starts_with("(#")) {
             return None;
@@ -446,15 +439,8 @@ mod tests {
                     &text,
                     &mut want,
                 );
-                want.sort_by_key(|t| {
-                    (
-                        t.node.start_byte(),
-                        std::cmp::Reverse(t.node.end_byte()),
-                        t.name.start_byte(),
-                    )
-                });
-                let mut want: Vec<_> = want.iter().map(key).collect();
-                want.dedup();
+                in_document_order(&mut want);
+                let want: Vec<_> = want.iter().map(key).collect();
                 assert_eq!(got, want, "{}", path.display());
             }
         }

@@ -62,12 +62,19 @@ pub fn writer_properties(first: &RecordBatch, row_group_rows: usize) -> WriterPr
         .set_max_row_group_row_count(Some(row_group_rows.max(1)));
     for (field, column) in first.schema().fields().iter().zip(first.columns()) {
         let path = || ColumnPath::from(field.name().as_str());
-        if delta_pays(column.as_ref()) == Some(true) {
-            b = b
-                .set_column_dictionary_enabled(path(), false)
-                .set_column_encoding(path(), Encoding::DELTA_BINARY_PACKED);
-        } else if nearly_unique(column.as_ref()) == Some(true) {
-            b = b.set_column_dictionary_enabled(path(), false);
+        // An integer column judged by `delta_pays` is not nearly unique when it says no.
+        match delta_pays(column.as_ref()) {
+            Some(true) => {
+                b = b
+                    .set_column_dictionary_enabled(path(), false)
+                    .set_column_encoding(path(), Encoding::DELTA_BINARY_PACKED);
+            }
+            Some(false) => {}
+            None => {
+                if nearly_unique(column.as_ref()) == Some(true) {
+                    b = b.set_column_dictionary_enabled(path(), false);
+                }
+            }
         }
     }
     b.build()

@@ -7,8 +7,6 @@ use std::time::Duration;
 use arrow::array::RecordBatch;
 use serde_json::{json, Value};
 
-use super::tables::NodeColumns;
-
 use super::cst::{walk, FlatWriter, NestedWriter, NoWriter, TextMode, Visitor};
 use super::enrich::{Enricher, LspLevel};
 use super::merge::{prepare, LspJson, MergeCtx};
@@ -16,6 +14,7 @@ use super::record::{
     Definition, FileHeader, Producers, ServerProducer, Stats, Status, SyntaxProducer, Unit, SCHEMA,
 };
 use super::source::{load, LoadOptions, Source};
+use super::tables::NodeColumns;
 use super::units::{finish, pending, Pending};
 use crate::syntax::{parse, Language, ParseError};
 use crate::volume::{Entry, TextEncoding, Volume};
