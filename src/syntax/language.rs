@@ -45,7 +45,10 @@ pub struct Language {
     ts: ts::Language,
     tags_source: &'static str,
     tags: OnceLock<Result<TagsQuery, String>>,
-    /// Node kinds and field names, each already JSON-escaped and quoted, by id.
+    /// Node kind and field names by id (a name from the grammar costs a `strlen` and a
+    /// UTF-8 check each time it is asked), and each already JSON-escaped and quoted.
+    kinds: Vec<Box<str>>,
+    fields: Vec<Option<Box<str>>>,
     kinds_json: Vec<Box<str>>,
     fields_json: Vec<Box<str>>,
 }
@@ -99,7 +102,16 @@ impl Language {
 
     /// The node kind name of an id.
     pub fn kind_name(&self, id: u16) -> &str {
-        self.ts.node_kind_for_id(id).unwrap_or("?")
+        match self.kinds.get(usize::from(id)) {
+            Some(k) => k,
+            // ERROR (u16::MAX) and the grammar's other built-in ids past its own kinds.
+            None => self.ts.node_kind_for_id(id).unwrap_or("?"),
+        }
+    }
+
+    /// The field name of an id.
+    pub fn field_name(&self, id: u16) -> Option<&str> {
+        self.fields.get(usize::from(id))?.as_deref()
     }
 
     fn build(b: &Builtin) -> Language {
@@ -116,14 +128,16 @@ impl Language {
                 .unwrap_or_default()
                 .into_boxed_str()
         };
-        let kinds_json = (0..ts.node_kind_count() as u16)
-            .map(|id| quote(ts.node_kind_for_id(id).unwrap_or("?")))
+        let kinds: Vec<Box<str>> = (0..ts.node_kind_count() as u16)
+            .map(|id| ts.node_kind_for_id(id).unwrap_or("?").into())
             .collect();
-        let fields_json = (0..=ts.field_count() as u16)
-            .map(|id| {
-                ts.field_name_for_id(id)
-                    .map_or_else(|| "null".into(), quote)
-            })
+        let fields: Vec<Option<Box<str>>> = (0..=ts.field_count() as u16)
+            .map(|id| ts.field_name_for_id(id).map(Into::into))
+            .collect();
+        let kinds_json = kinds.iter().map(|k| quote(k)).collect();
+        let fields_json = fields
+            .iter()
+            .map(|f| f.as_deref().map_or_else(|| "null".into(), quote))
             .collect();
         Language {
             name: config.name,
@@ -139,6 +153,8 @@ impl Language {
             ts,
             tags_source: b.tags,
             tags: OnceLock::new(),
+            kinds,
+            fields,
             kinds_json,
             fields_json,
         }

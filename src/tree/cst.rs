@@ -9,7 +9,8 @@ use std::io::Write;
 
 use tree_sitter as ts;
 
-use super::record::Stats;
+use super::lines::Lines;
+use super::record::{Span, Stats};
 use super::units::Pending;
 use crate::syntax::Language;
 
@@ -51,8 +52,13 @@ pub(crate) struct Visit<'a> {
     pub depth: u32,
     pub last: u32,
     pub node: ts::Node<'a>,
+    /// `[start byte, end byte, start row, start column, end row, end column]`.
+    pub span: Span,
     pub field: Option<u16>,
     pub leaf: bool,
+    pub named: bool,
+    pub error: bool,
+    pub missing: bool,
 }
 
 /// Receives nodes in pre-order; `close` follows a node's last descendant. `Err` stops the
@@ -79,6 +85,7 @@ pub(crate) fn walk<'t>(
     let mut stats = Stats::default();
     let mut cursor = tree.walk();
     let mut stack: Vec<u32> = Vec::new();
+    let mut lines = Lines::new(text);
     let mut n: u32 = 0;
     loop {
         let node = cursor.node();
@@ -90,8 +97,12 @@ pub(crate) fn walk<'t>(
             depth,
             last: n + (node.descendant_count() as u32).saturating_sub(1),
             node,
+            span: lines.span(node.start_byte(), node.end_byte()),
             field: cursor.field_id().map(|f| f.get()),
             leaf,
+            named: node.is_named(),
+            error: node.is_error(),
+            missing: node.is_missing(),
         };
         visitor.open(&visit)?;
         pend.visit(lang, node, text);
@@ -99,9 +110,9 @@ pub(crate) fn walk<'t>(
             *slot = n;
         }
         stats.nodes += 1;
-        stats.named_nodes += node.is_named() as u64;
-        stats.error_nodes += node.is_error() as u64;
-        stats.missing_nodes += node.is_missing() as u64;
+        stats.named_nodes += visit.named as u64;
+        stats.error_nodes += visit.error as u64;
+        stats.missing_nodes += visit.missing as u64;
         stats.depth = stats.depth.max(depth);
         n += 1;
         if cursor.goto_first_child() {
@@ -124,25 +135,14 @@ pub(crate) fn walk<'t>(
     }
 }
 
-fn span(out: &mut Vec<u8>, node: &ts::Node) {
-    let (s, e) = (node.start_position(), node.end_position());
+fn span(out: &mut Vec<u8>, span: &Span) {
     let mut b = itoa::Buffer::new();
     out.push(b'[');
-    for (i, v) in [
-        node.start_byte(),
-        node.end_byte(),
-        s.row,
-        s.column,
-        e.row,
-        e.column,
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, v) in span.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(b.format(v).as_bytes());
+        out.extend_from_slice(b.format(*v).as_bytes());
     }
     out.push(b']');
 }
@@ -174,7 +174,7 @@ fn common(
         out.extend_from_slice(b",\"field\":");
         out.extend_from_slice(lang.field_json(f).as_bytes());
     }
-    out.extend_from_slice(if v.node.is_named() {
+    out.extend_from_slice(if v.named {
         b",\"named\":true"
     } else {
         b",\"named\":false"
@@ -182,14 +182,14 @@ fn common(
     if v.node.is_extra() {
         out.extend_from_slice(b",\"extra\":true");
     }
-    if v.node.is_error() {
+    if v.error {
         out.extend_from_slice(b",\"error\":true");
     }
-    if v.node.is_missing() {
+    if v.missing {
         out.extend_from_slice(b",\"missing\":true");
     }
     out.extend_from_slice(b",\"span\":");
-    span(out, &v.node);
+    span(out, &v.span);
     if v.last != v.n {
         num(out, b",\"last\":", v.last);
     }

@@ -7,6 +7,7 @@
 mod build;
 mod cst;
 mod engine;
+mod lines;
 pub mod enrich;
 mod merge;
 pub mod record;

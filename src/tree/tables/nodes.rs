@@ -8,14 +8,14 @@
 use std::sync::Arc;
 
 use arrow::array::builder::StringBuilder;
-use arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+use arrow::array::{new_null_array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
 use arrow::buffer::NullBuffer;
 use arrow::error::ArrowError;
 
 use super::TreeTable;
 use crate::syntax::Language;
 use crate::tree::cst::{TextMode, Tokens, TooDeep, Visit, Visitor};
-use crate::tree::units::span_of;
 
 /// The node columns of one file (all but `file`, added by [`NodeColumns::finish`]).
 pub(crate) struct NodeColumns<'a> {
@@ -31,6 +31,7 @@ pub(crate) struct NodeColumns<'a> {
     /// named, extra, error, missing.
     flags: [Vec<bool>; 4],
     node_text: StringBuilder,
+    /// Filled only when a server gave tokens; all null otherwise.
     token_type: StringBuilder,
     token_modifiers: StringBuilder,
 }
@@ -86,12 +87,12 @@ impl<'a> NodeColumns<'a> {
         for b in spans {
             cols.push(Arc::new(Int64Array::from(b)));
         }
-        for b in [
-            &mut self.node_text,
-            &mut self.token_type,
-            &mut self.token_modifiers,
-        ] {
-            cols.push(Arc::new(b.finish()));
+        cols.push(Arc::new(self.node_text.finish()));
+        for b in [&mut self.token_type, &mut self.token_modifiers] {
+            cols.push(match self.tokens {
+                Some(_) => Arc::new(b.finish()),
+                None => new_null_array(&DataType::Utf8, rows),
+            });
         }
         RecordBatch::try_new(TreeTable::Nodes.schema(), cols)
     }
@@ -105,20 +106,17 @@ impl Visitor for NodeColumns<'_> {
         parent.push(v.parent.map_or(0, i64::from));
         depth.push(i64::from(v.depth));
         last.push(i64::from(v.last));
-        for (b, x) in spans.iter_mut().zip(span_of(node)) {
+        for (b, x) in spans.iter_mut().zip(v.span) {
             b.push(i64::try_from(x).unwrap_or(i64::MAX));
         }
-        let ts = self.lang.ts();
-        self.kind
-            .append_value(ts.node_kind_for_id(node.kind_id()).unwrap_or("?"));
+        self.kind.append_value(self.lang.kind_name(node.kind_id()));
         self.field
-            .append_option(v.field.and_then(|f| ts.field_name_for_id(f)));
-        for (b, x) in self.flags.iter_mut().zip([
-            node.is_named(),
-            node.is_extra(),
-            node.is_error(),
-            node.is_missing(),
-        ]) {
+            .append_option(v.field.and_then(|f| self.lang.field_name(f)));
+        for (b, x) in self
+            .flags
+            .iter_mut()
+            .zip([v.named, node.is_extra(), v.error, v.missing])
+        {
             b.push(x);
         }
         let with_text = self.mode == TextMode::All || (self.mode == TextMode::Leaves && v.leaf);
@@ -128,14 +126,16 @@ impl Visitor for NodeColumns<'_> {
         } else {
             self.node_text.append_null();
         }
-        match self.tokens.and_then(|t| t.get(&node.id())) {
-            Some((ty, mods)) => {
-                self.token_type.append_value(ty);
-                self.token_modifiers.append_value(mods);
-            }
-            None => {
-                self.token_type.append_null();
-                self.token_modifiers.append_null();
+        if let Some(tokens) = self.tokens {
+            match tokens.get(&node.id()) {
+                Some((ty, mods)) => {
+                    self.token_type.append_value(ty);
+                    self.token_modifiers.append_value(mods);
+                }
+                None => {
+                    self.token_type.append_null();
+                    self.token_modifiers.append_null();
+                }
             }
         }
         Ok(())
