@@ -34,6 +34,41 @@ pub struct TokenizerStage {
     fixed: Option<usize>,
 }
 
+/// Text encoded at once (see [`TokenizerStage::groups`]).
+const GROUP_BYTES: usize = 256 << 10;
+
+/// What a batch's windows (a row each, or a chunk each) add to it, taken from their
+/// encodings as each group is encoded.
+#[derive(Default)]
+struct Windows<'t> {
+    /// The input row of each window.
+    origin: Vec<u32>,
+    /// Chunk index, start, end and text (chunk mode).
+    chunks: (Vec<u32>, Vec<u64>, Vec<u64>, Vec<&'t str>),
+    ids: Vec<u32>,
+    lens: Vec<usize>,
+    n_tokens: Vec<u32>,
+    /// Token byte offsets (when asked for).
+    starts: Vec<u64>,
+    ends: Vec<u64>,
+}
+
+impl Windows<'_> {
+    fn push(&mut self, row: u32, w: &Encoding, offsets: bool) {
+        self.origin.push(row);
+        self.ids.extend_from_slice(w.get_ids());
+        self.lens.push(w.len());
+        self.n_tokens
+            .push(w.get_attention_mask().iter().sum::<u32>());
+        if offsets {
+            for (s, e) in w.get_offsets() {
+                self.starts.push(*s as u64);
+                self.ends.push(*e as u64);
+            }
+        }
+    }
+}
+
 fn err(name: &str, e: impl std::fmt::Display) -> PlanError {
     PlanError::new(name, e.to_string())
 }
@@ -229,61 +264,56 @@ impl Stage for TokenizerStage {
                 }),
             }
         }
-        let encodings = self.encode(inputs.clone())?;
-        let chunked: Vec<Vec<Encoding>> = match self.opts.chunk {
-            Some((n, overlap)) => encodings
-                .iter()
-                .map(|e| self.windows(e.clone(), n, overlap))
-                .collect::<anyhow::Result<_>>()?,
-            None => Vec::new(),
-        };
-        // Windows: (input row, text, encoding) — one per row, or one per chunk.
-        let mut origin = Vec::with_capacity(rows.len());
-        let mut windows: Vec<&Encoding> = Vec::with_capacity(rows.len());
-        let mut chunk_cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (i, ((row, text), enc)) in rows.iter().zip(&inputs).zip(&encodings).enumerate() {
-            if self.opts.chunk.is_some() {
-                for (k, w) in chunked[i].iter().enumerate() {
-                    let (s, e) = span(w, text.len());
-                    origin.push(*row);
-                    windows.push(w);
-                    chunk_cols.0.push(k as u32);
-                    chunk_cols.1.push(s as u64);
-                    chunk_cols.2.push(e as u64);
-                    chunk_cols.3.push(text.get(s..e).unwrap_or(""));
+        // Encoded a group at a time, each group's encodings dropped once its ids are taken.
+        let mut out = Windows::default();
+        for group in self.groups(&inputs) {
+            let encodings = self.encode(inputs[group.clone()].to_vec())?;
+            for (k, enc) in group.zip(encodings) {
+                let (row, text) = (rows[k], inputs[k]);
+                match self.opts.chunk {
+                    Some((n, overlap)) => {
+                        for (c, w) in self.windows(enc, n, overlap)?.iter().enumerate() {
+                            let (s, e) = span(w, text.len());
+                            out.chunks.0.push(c as u32);
+                            out.chunks.1.push(s as u64);
+                            out.chunks.2.push(e as u64);
+                            out.chunks.3.push(text.get(s..e).unwrap_or(""));
+                            out.push(row, w, self.opts.offsets);
+                        }
+                    }
+                    None => out.push(row, &enc, self.opts.offsets),
                 }
-            } else {
-                origin.push(*row);
-                windows.push(enc);
             }
         }
         let identity = self.opts.chunk.is_none() && rejects.is_empty();
         let base = if identity {
             batch.clone()
         } else {
-            take_record_batch(&batch, &UInt32Array::from(origin.clone()))?
+            take_record_batch(&batch, &UInt32Array::from(out.origin.clone()))?
         };
         let mut columns: Vec<ArrayRef> = base.columns().to_vec();
         if self.opts.chunk.is_some() {
-            columns.push(Arc::new(UInt32Array::from(chunk_cols.0)));
-            columns.push(Arc::new(UInt64Array::from(chunk_cols.1)));
-            columns.push(Arc::new(UInt64Array::from(chunk_cols.2)));
-            columns.push(Arc::new(StringArray::from(chunk_cols.3)));
+            let (c, s, e, t) = std::mem::take(&mut out.chunks);
+            columns.push(Arc::new(UInt32Array::from(c)));
+            columns.push(Arc::new(UInt64Array::from(s)));
+            columns.push(Arc::new(UInt64Array::from(e)));
+            columns.push(Arc::new(StringArray::from(t)));
         }
-        columns.push(self.ids_array(&windows)?);
-        columns.push(Arc::new(UInt32Array::from_iter_values(
-            windows
-                .iter()
-                .map(|w| w.get_attention_mask().iter().sum::<u32>()),
-        )));
+        columns.push(self.ids_array(std::mem::take(&mut out.ids), &out.lens)?);
+        columns.push(Arc::new(UInt32Array::from(std::mem::take(
+            &mut out.n_tokens,
+        ))));
         if self.opts.offsets {
-            columns.push(offsets_array(&windows)?);
+            columns.push(offsets_array(
+                std::mem::take(&mut out.starts),
+                std::mem::take(&mut out.ends),
+                &out.lens,
+            )?);
         }
         let schema = self.plan(&batch.schema())?;
-        let out = RecordBatch::try_new(schema, columns)?;
         Ok(StageOutput {
-            batch: out,
-            origin: (!identity).then_some(origin),
+            batch: RecordBatch::try_new(schema, columns)?,
+            origin: (!identity).then_some(out.origin),
             rejects,
         })
     }
@@ -313,20 +343,44 @@ impl TokenizerStage {
             .collect()
     }
 
-    fn ids_array(&self, windows: &[&Encoding]) -> anyhow::Result<ArrayRef> {
-        let values: Vec<u32> = windows
-            .iter()
-            .flat_map(|w| w.get_ids().iter().copied())
-            .collect();
+    fn ids_array(&self, ids: Vec<u32>, lens: &[usize]) -> anyhow::Result<ArrayRef> {
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
-        let values = Arc::new(UInt32Array::from(values));
+        let values = Arc::new(UInt32Array::from(ids));
         Ok(match self.fixed {
             Some(n) => Arc::new(FixedSizeListArray::try_new(item, n as i32, values, None)?),
             None => {
-                let offsets = OffsetBuffer::from_lengths(windows.iter().map(|w| w.len()));
+                let offsets = OffsetBuffer::from_lengths(lens.iter().copied());
                 Arc::new(ListArray::try_new(item, offsets, values, None)?)
             }
         })
+    }
+
+    /// The inputs in groups of about [`GROUP_BYTES`] of text (at least one row each), or in
+    /// one group when padding goes to the longest row of the batch. A group's encodings
+    /// (every token's id, type, string, offsets and masks) take about 30 times its text, so
+    /// encoding a 2 MiB batch at once made tens of megabytes live at a time and left the
+    /// heap fragmented.
+    fn groups(&self, inputs: &[&str]) -> Vec<std::ops::Range<usize>> {
+        let whole = self
+            .tok
+            .get_padding()
+            .is_some_and(|p| matches!(p.strategy, PaddingStrategy::BatchLongest));
+        if whole {
+            return std::iter::once(0..inputs.len()).collect();
+        }
+        let mut groups = Vec::new();
+        let (mut start, mut bytes) = (0, 0);
+        for (i, t) in inputs.iter().enumerate() {
+            if i > start && bytes + t.len() > GROUP_BYTES {
+                groups.push(start..i);
+                (start, bytes) = (i, 0);
+            }
+            bytes += t.len();
+        }
+        if start < inputs.len() {
+            groups.push(start..inputs.len());
+        }
+        groups
     }
 }
 
@@ -347,15 +401,7 @@ fn span(w: &Encoding, len: usize) -> (usize, usize) {
     }
 }
 
-fn offsets_array(windows: &[&Encoding]) -> anyhow::Result<ArrayRef> {
-    let mut starts = Vec::new();
-    let mut ends = Vec::new();
-    for w in windows {
-        for (s, e) in w.get_offsets() {
-            starts.push(*s as u64);
-            ends.push(*e as u64);
-        }
-    }
+fn offsets_array(starts: Vec<u64>, ends: Vec<u64>, lens: &[usize]) -> anyhow::Result<ArrayRef> {
     let DataType::List(item) = TokenizerStage::offsets_type() else {
         unreachable!("offsets are a list")
     };
@@ -370,7 +416,7 @@ fn offsets_array(windows: &[&Encoding]) -> anyhow::Result<ArrayRef> {
         ],
         None,
     )?;
-    let offsets = OffsetBuffer::from_lengths(windows.iter().map(|w| w.len()));
+    let offsets = OffsetBuffer::from_lengths(lens.iter().copied());
     Ok(Arc::new(ListArray::try_new(
         item,
         offsets,

@@ -83,7 +83,10 @@ mod tests {
                 }
             }
         }
-        texts.push(("crlf.py".into(), b"def f():\r\n    return 1\r\n\rx = 2".to_vec()));
+        texts.push((
+            "crlf.py".into(),
+            b"def f():\r\n    return 1\r\n\rx = 2".to_vec(),
+        ));
         texts.push(("empty.py".into(), Vec::new()));
         let mut checked = 0;
         for (name, bytes) in &texts {

@@ -7,8 +7,8 @@
 mod build;
 mod cst;
 mod engine;
-mod lines;
 pub mod enrich;
+mod lines;
 mod merge;
 pub mod record;
 mod scip;

@@ -438,6 +438,81 @@ fn the_tokenizer_and_the_model_match_the_reference() {
     assert!(worst <= 1e-4, "max abs difference {worst}");
 }
 
+/// A batch of more text than the tokenizer stage encodes at once (660 KB in one batch; it
+/// encodes 256 KiB at a time to bound memory) gives every row the ids Hugging Face's own
+/// Python `tokenizers` gives it, in order, with the rejected row still rejected.
+#[test]
+fn a_batch_encoded_in_groups_gives_the_ids_of_the_python_tokenizer() {
+    let Some(model) = minilm() else { return };
+    if python().is_none() {
+        return;
+    }
+    let dir = workspace(Some(&model));
+    let mut source = String::new();
+    for f in [
+        "src/pipeline/tokenize.rs",
+        "src/pipeline/run.rs",
+        "src/tree/build.rs",
+    ] {
+        source += &std::fs::read_to_string(repo_root().join(f)).unwrap();
+    }
+    let lines: Vec<&str> = source.lines().collect();
+    let mut texts = Vec::new();
+    let mut input = String::new();
+    for i in 0..300 {
+        let text = lines
+            .iter()
+            .cycle()
+            .skip(i * 7)
+            .take(60)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n");
+        input += &(serde_json::json!({"id": i, "text": text}).to_string() + "\n");
+        if i == 150 {
+            input += "{\"id\": -1, \"text\": null}\n";
+        }
+        texts.push(text);
+    }
+    assert!(input.len() > 600_000, "{} bytes", input.len());
+    std::fs::write(dir.path().join("texts.ndjson"), &input).unwrap();
+    let (stdout, stderr) = ok(disco_in(dir.path()).args([
+        "run",
+        "--input",
+        "file://texts.ndjson",
+        "--stage",
+        "raw",
+        "--output",
+        "-",
+    ]));
+    assert!(
+        stderr.contains("rows in 301 = 300 passed + 1 rejected"),
+        "{stderr}"
+    );
+    let rows = json_lines(&stdout);
+    let want = py(
+        "import json, sys\nfrom tokenizers import Tokenizer\n\
+         t = Tokenizer.from_file(sys.argv[1]); t.no_padding(); t.no_truncation()\n\
+         texts = [json.loads(l)['text'] for l in open(sys.argv[2])]\n\
+         texts = [x for x in texts if x is not None]\n\
+         print(json.dumps([e.ids for e in t.encode_batch(texts)]))",
+        &[
+            model.join("tokenizer.json").to_str().unwrap(),
+            dir.path().join("texts.ndjson").to_str().unwrap(),
+        ],
+    );
+    let want = want.as_array().unwrap();
+    assert_eq!(rows.len(), want.len());
+    for (i, (r, w)) in rows.iter().zip(want).enumerate() {
+        assert_eq!(r["id"], i as u64, "row order");
+        assert_eq!(&r["ids"], w, "row {i}");
+        assert_eq!(
+            r["n_tokens"].as_u64().unwrap() as usize,
+            w.as_array().unwrap().len()
+        );
+    }
+}
+
 /// `precision = "int8"` (issue 12): the same reference texts through int8 projections stay
 /// within cosine 0.99 of sentence-transformers' fp32 embeddings, and really are quantized
 /// (they differ from the fp32 reference by more than fp32 rounding does).

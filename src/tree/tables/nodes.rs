@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use arrow::array::builder::StringBuilder;
 use arrow::array::{new_null_array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::DataType;
 use arrow::buffer::NullBuffer;
+use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
 
 use super::TreeTable;
