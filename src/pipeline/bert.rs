@@ -1,50 +1,59 @@
-//! A BERT encoder for CPU inference on candle tensors (feature `model`), written for speed
-//! where candle's general-purpose model loses it (its generic softmax, scaling, masking and
-//! GELU are single-threaded passes over the largest tensors; not yet profiled with `perf`):
+//! A BERT encoder for CPU inference (feature `model`), on plain `f32` buffers and the `gemm`
+//! crate (candle's matrix-product engine, called directly), with candle only for loading the
+//! weights and for the int8 products. Written for speed where a general tensor library loses
+//! it (measured with `perf` on all-MiniLM-L6-v2, 128 rows of code):
 //!
-//! - every projection is one 2-D matrix product over all tokens of the batch (`tokens × hidden`),
-//!   and query, key and value are one product (their weights joined at load);
-//! - attention's scale is applied to the queries (`tokens × hidden`), not to the scores
-//!   (`heads × tokens × tokens`), and masking and softmax are one in-place pass over the scores,
-//!   in parallel by row, that skips the padding (right-padded rows need no additive mask);
-//! - GELU is applied in place, in parallel;
-//! - with `Precision::Int8`, the four projections of every layer (query-key-value, attention
+//! - **No padding.** The tokens of a sub-batch are one ragged `tokens × hidden` matrix: every
+//!   projection is one matrix product over the real tokens only, and attention runs per row.
+//! - **Bias and residual inside the product.** The output buffer starts as `bias (+ residual)`
+//!   and the product accumulates into it (`gemm`'s `dst := dst + x · wᵀ`): no zeroing pass, and
+//!   no separate addition passes, which candle ran on one thread.
+//! - **Attention per (row, head) in parallel**, each a pair of single-threaded products that
+//!   read queries, keys and values in place from the joined `qkv` projection and write the
+//!   context straight into its columns: no permutes, copies or `rows × heads × len²` tensor.
+//!   The scale goes into the first product; softmax and GELU are vectorized (`vecmath`).
+//! - **Layer norm in parallel by token**, in place.
+//! - With `Precision::Int8`, the four projections of every layer (query-key-value, attention
 //!   output, intermediate, output: nearly all the multiply-adds) use weights quantized at load
 //!   to candle's `Q8_0` (blocks of 32 int8 values with a scale each) and candle's quantized
 //!   matrix product, which quantizes the activations the same way and runs integer dot
 //!   products (AVX2, or AVX512-VNNI tiles where the shapes allow). Embeddings, layer norms,
-//!   attention scores and biases stay f32.
+//!   attention and biases stay f32.
 //!
 //! The weights are the Hugging Face `BertModel` layout, at the root or under `bert.`.
 
-use candle_core::cpu::erf::erf_f32;
 use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::{CpuStorage, DType, InplaceOp1, Layout, Module, Tensor};
-use candle_nn::{embedding, layer_norm, Embedding, LayerNorm, Linear, VarBuilder};
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 use candle_transformers::quantized_nn;
 use rayon::prelude::*;
 
+use super::vecmath;
+
 /// The encoder: token ids in, the last hidden states out.
 pub struct Encoder {
-    word: Embedding,
-    position: Embedding,
-    token_type: Tensor,
-    norm: LayerNorm,
+    /// `vocab × hidden`, `positions × hidden`, and the first token-type row (inputs have one
+    /// segment).
+    word: Vec<f32>,
+    position: Vec<f32>,
+    token_type: Vec<f32>,
+    norm: Norm,
     layers: Vec<Layer>,
     heads: usize,
+    hidden: usize,
     act: HiddenAct,
 }
 
 struct Layer {
     qkv: Proj,
     out: Proj,
-    norm1: LayerNorm,
+    norm1: Norm,
     up: Proj,
     down: Proj,
-    norm2: LayerNorm,
+    norm2: Norm,
 }
 
 /// What the projections compute in (model option `precision`: `"fp32"` or `"int8"`).
@@ -55,39 +64,63 @@ pub enum Precision {
     Int8,
 }
 
-/// One dense projection, `x · wᵀ + b`, in f32 or with int8 (`Q8_0`) weights.
-enum Proj {
-    F32(Linear),
-    /// The weights' input dimension padded with zero columns up to a multiple of 256, where
+/// One dense projection, `x · wᵀ + b` from `inp` to `out` features.
+struct Proj {
+    inp: usize,
+    out: usize,
+    bias: Vec<f32>,
+    weights: Weights,
+}
+
+enum Weights {
+    /// `out × inp`, row-major (Hugging Face's layout).
+    F32(Vec<f32>),
+    /// Quantized; the input dimension padded with zero columns up to a multiple of 256, where
     /// candle has tiled AVX512-VNNI kernels (it falls back to one block dot product at a time
     /// otherwise: 4.5x slower on MiniLM's 384-wide projections, `perf`); `pad` zero columns
     /// are added to the activations to match.
-    Int8 {
-        l: quantized_nn::Linear,
-        pad: usize,
-    },
+    Int8 { l: quantized_nn::Linear, pad: usize },
 }
 
 /// The quantized kernels' preferred input width (candle's `QK_K`).
 const INT8_TILE_K: usize = 256;
 
+/// Layer normalisation's scale and shift.
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    eps: f32,
+}
+
+/// The values of a tensor, flattened.
+fn flat(t: &Tensor) -> candle_core::Result<Vec<f32>> {
+    t.flatten_all()?.to_vec1::<f32>()
+}
+
 impl Proj {
-    fn new(w: Tensor, b: Tensor, p: Precision) -> candle_core::Result<Proj> {
-        Ok(match p {
-            Precision::F32 => Proj::F32(Linear::new(w, Some(b))),
+    fn new(w: Tensor, bias: Tensor, p: Precision) -> candle_core::Result<Proj> {
+        let (out, inp) = w.dims2()?;
+        let weights = match p {
+            Precision::F32 => Weights::F32(flat(&w)?),
             Precision::Int8 => {
-                let (out, inp) = w.dims2()?;
                 let pad = inp.next_multiple_of(INT8_TILE_K) - inp;
                 let w = match pad {
                     0 => w,
                     _ => Tensor::cat(&[&w, &Tensor::zeros((out, pad), w.dtype(), w.device())?], 1)?,
                 };
                 let q = QTensor::quantize(&w, GgmlDType::Q8_0)?;
-                Proj::Int8 {
-                    l: quantized_nn::Linear::from_arc(Arc::new(q), Some(b))?,
+                Weights::Int8 {
+                    // The bias is added by `forward`, as for f32.
+                    l: quantized_nn::Linear::from_arc(Arc::new(q), None)?,
                     pad,
                 }
             }
+        };
+        Ok(Proj {
+            inp,
+            out,
+            bias: flat(&bias)?,
+            weights,
         })
     }
 
@@ -96,17 +129,204 @@ impl Proj {
         Proj::new(vb.get((out, inp), "weight")?, vb.get(out, "bias")?, p)
     }
 
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Proj::F32(l) => l.forward(x),
-            Proj::Int8 { l, pad: 0 } => l.forward(x),
-            Proj::Int8 { l, pad } => {
-                let (rows, _) = x.dims2()?;
-                let zeros = Tensor::zeros((rows, *pad), x.dtype(), x.device())?;
-                l.forward(&Tensor::cat(&[x, &zeros], 1)?)
+    /// `x · wᵀ + b (+ residual)` for the `rows × inp` matrix `x`; `residual` is `rows × out`.
+    fn forward(&self, x: &[f32], residual: Option<&[f32]>) -> candle_core::Result<Vec<f32>> {
+        let rows = x.len() / self.inp.max(1);
+        if x.len() != rows * self.inp || residual.is_some_and(|r| r.len() != rows * self.out) {
+            candle_core::bail!(
+                "projection: input of {} values is not rows of {}",
+                x.len(),
+                self.inp
+            );
+        }
+        let out = self.out;
+        // The starting values: the bias, plus the residual where there is one.
+        let mut dst: Vec<f32> = Vec::with_capacity(rows * out);
+        dst.spare_capacity_mut()[..rows * out]
+            .par_chunks_mut(out)
+            .enumerate()
+            .for_each(|(r, row)| match residual {
+                Some(res) => {
+                    for ((d, b), x) in row.iter_mut().zip(&self.bias).zip(&res[r * out..][..out]) {
+                        d.write(b + x);
+                    }
+                }
+                None => {
+                    for (d, b) in row.iter_mut().zip(&self.bias) {
+                        d.write(*b);
+                    }
+                }
+            });
+        // SAFETY: every one of the `rows × out` values was written just above.
+        unsafe { dst.set_len(rows * out) };
+        match &self.weights {
+            Weights::F32(w) => {
+                // SAFETY: `dst` is `rows × out`, `x` is `rows × inp` and `w` is `out × inp`
+                // (checked at load and above), all row-major; `wᵀ` is `w` read by columns.
+                unsafe {
+                    gemm::gemm(
+                        rows,
+                        out,
+                        self.inp,
+                        dst.as_mut_ptr(),
+                        1,
+                        out as isize,
+                        true,
+                        x.as_ptr(),
+                        1,
+                        self.inp as isize,
+                        w.as_ptr(),
+                        self.inp as isize,
+                        1,
+                        1.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::Rayon(rayon::current_num_threads()),
+                    )
+                }
+            }
+            Weights::Int8 { l, pad } => {
+                let mut t = Tensor::from_slice(x, (rows, self.inp), &Device::Cpu)?;
+                if *pad > 0 {
+                    let zeros = Tensor::zeros((rows, *pad), DType::F32, &Device::Cpu)?;
+                    t = Tensor::cat(&[&t, &zeros], 1)?;
+                }
+                let y = flat(&l.forward(&t)?)?;
+                dst.par_iter_mut()
+                    .zip(y.par_iter())
+                    .for_each(|(d, y)| *d += y);
             }
         }
+        Ok(dst)
     }
+}
+
+impl Norm {
+    fn load(vb: VarBuilder, h: usize, eps: f64) -> candle_core::Result<Norm> {
+        Ok(Norm {
+            gamma: flat(&vb.get(h, "weight")?)?,
+            beta: flat(&vb.get(h, "bias")?)?,
+            eps: eps as f32,
+        })
+    }
+
+    /// Normalises every row of `x` (rows of `gamma.len()` values) in place.
+    fn apply(&self, x: &mut [f32]) {
+        let h = self.gamma.len();
+        x.par_chunks_mut(h).for_each(|row| {
+            let mean = row.iter().sum::<f32>() / h as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h as f32;
+            let inv = 1.0 / (var + self.eps).sqrt();
+            for ((v, g), b) in row.iter_mut().zip(&self.gamma).zip(&self.beta) {
+                *v = (*v - mean) * inv * g + b;
+            }
+        });
+    }
+}
+
+/// A raw pointer that rayon tasks may share, each writing its own disjoint part.
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+// SAFETY: the tasks that share it write disjoint elements (see `attention`).
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+impl SharedOut {
+    /// The element at `offset`. (A method, so that closures capture the whole `SharedOut`
+    /// rather than its pointer field, which is not `Send`.)
+    fn at(&self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// Self-attention of every row's tokens, `heads` heads of width `d`: `qkv` is `tokens × 3h`
+/// (queries, keys, values, each `heads × d`), rows of `lens` tokens one after the other.
+/// Returns the context, `tokens × h`.
+fn attention(qkv: &[f32], lens: &[usize], heads: usize, d: usize) -> Vec<f32> {
+    let h = heads * d;
+    let w = 3 * h;
+    let tokens: usize = lens.iter().sum();
+    debug_assert_eq!(qkv.len(), tokens * w);
+    let starts: Vec<usize> = lens
+        .iter()
+        .scan(0, |acc, n| {
+            let s = *acc;
+            *acc += n;
+            Some(s)
+        })
+        .collect();
+    let mut ctx = vec![0f32; tokens * h];
+    let out = SharedOut(ctx.as_mut_ptr());
+    let scale = 1.0 / (d as f32).sqrt();
+    (0..lens.len() * heads).into_par_iter().for_each_init(
+        Vec::new,
+        |scores: &mut Vec<f32>, task| {
+            let (row, head) = (task / heads, task % heads);
+            let (n, t0) = (lens[row], starts[row]);
+            if n == 0 {
+                return;
+            }
+            scores.resize(n * n, 0.0);
+            let q = qkv[t0 * w + head * d..].as_ptr();
+            // SAFETY: the row's `n` tokens are rows `t0..t0 + n` of `qkv` (`tokens × w`), its
+            // head's query, key and value columns `head·d`, `h + head·d` and `2h + head·d`, each
+            // `d` wide; `scores` is `n × n`. This task alone writes the context's rows
+            // `t0..t0 + n`, columns `head·d..head·d + d` (the tasks' (row, head) are distinct).
+            unsafe {
+                let (k, v) = (q.add(h), q.add(2 * h));
+                // scores = scale · q kᵀ
+                gemm::gemm(
+                    n,
+                    n,
+                    d,
+                    scores.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    q,
+                    1,
+                    w as isize,
+                    k,
+                    w as isize,
+                    1,
+                    0.0,
+                    scale,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+                scores
+                    .chunks_exact_mut(n)
+                    .for_each(vecmath::softmax_in_place);
+                // context = softmax(scores) · v
+                gemm::gemm(
+                    n,
+                    d,
+                    n,
+                    out.at(t0 * h + head * d),
+                    1,
+                    h as isize,
+                    false,
+                    scores.as_ptr(),
+                    1,
+                    n as isize,
+                    v,
+                    1,
+                    w as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        },
+    );
+    ctx
 }
 
 impl Encoder {
@@ -116,12 +336,14 @@ impl Encoder {
             false => vb.pp("bert"),
         };
         let h = c.hidden_size;
+        if c.num_attention_heads == 0 || h % c.num_attention_heads != 0 {
+            candle_core::bail!(
+                "hidden size {h} is not a multiple of {} heads",
+                c.num_attention_heads
+            );
+        }
         let e = vb.pp("embeddings");
-        let ln = |vb: VarBuilder<'_>| layer_norm(h, c.layer_norm_eps, vb);
-        // Inputs have one segment: only the first token-type row is ever added.
-        let token_type = e
-            .get((c.type_vocab_size, h), "token_type_embeddings.weight")?
-            .get(0)?;
+        let norm = |vb: VarBuilder<'_>| Norm::load(vb, h, c.layer_norm_eps);
         let layers = (0..c.num_hidden_layers)
             .map(|i| {
                 let l = vb.pp(format!("encoder.layer.{i}"));
@@ -143,172 +365,87 @@ impl Encoder {
                 Ok(Layer {
                     qkv,
                     out: Proj::load(a.pp("output.dense"), h, h, p)?,
-                    norm1: ln(a.pp("output.LayerNorm"))?,
+                    norm1: norm(a.pp("output.LayerNorm"))?,
                     up: Proj::load(l.pp("intermediate.dense"), h, i, p)?,
                     down: Proj::load(l.pp("output.dense"), i, h, p)?,
-                    norm2: ln(l.pp("output.LayerNorm"))?,
+                    norm2: norm(l.pp("output.LayerNorm"))?,
                 })
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Encoder {
-            word: embedding(c.vocab_size, h, e.pp("word_embeddings"))?,
-            position: embedding(c.max_position_embeddings, h, e.pp("position_embeddings"))?,
-            token_type,
-            norm: ln(e.pp("LayerNorm"))?,
+            word: flat(&e.get((c.vocab_size, h), "word_embeddings.weight")?)?,
+            position: flat(&e.get((c.max_position_embeddings, h), "position_embeddings.weight")?)?,
+            token_type: flat(
+                &e.get((c.type_vocab_size, h), "token_type_embeddings.weight")?
+                    .get(0)?,
+            )?,
+            norm: norm(e.pp("LayerNorm"))?,
             layers,
             heads: c.num_attention_heads,
+            hidden: h,
             act: c.hidden_act,
         })
     }
 
-    /// `ids` is `(batch, seq)`, right-padded; `lens` the real length of each row. Returns
-    /// `(batch, seq, hidden)`.
-    pub fn forward(&self, ids: &Tensor, lens: &[usize]) -> candle_core::Result<Tensor> {
-        let (b, s) = ids.dims2()?;
-        let dev = ids.device();
-        let positions = Tensor::arange(0u32, s as u32, dev)?;
-        let x = self
-            .word
-            .forward(ids)?
-            .broadcast_add(&self.position.forward(&positions)?)?
-            .broadcast_add(&self.token_type)?;
-        let h = x.dim(2)?;
-        let mut x = self.norm.forward(&x)?.reshape((b * s, h))?;
+    /// The width of a hidden state.
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// `ids` holds the tokens of every row one after the other, `lens[i]` of them for row `i`.
+    /// Returns the last hidden states, `ids.len() × hidden`, in the same order.
+    pub fn forward(&self, ids: &[u32], lens: &[usize]) -> candle_core::Result<Vec<f32>> {
+        let h = self.hidden;
+        if lens.iter().sum::<usize>() != ids.len() {
+            candle_core::bail!("{} token ids for rows of {lens:?} tokens", ids.len());
+        }
+        let max_pos = self.position.len() / h;
+        if let Some(n) = lens.iter().find(|&&n| n > max_pos) {
+            candle_core::bail!(
+                "a row of {n} tokens is longer than the model's {max_pos} positions"
+            );
+        }
+        let vocab = self.word.len() / h;
+        if let Some(id) = ids.iter().find(|&&id| id as usize >= vocab) {
+            candle_core::bail!("token id {id} is outside the model's vocabulary of {vocab}");
+        }
+        let positions: Vec<usize> = lens.iter().flat_map(|&n| 0..n).collect();
+        let mut x = vec![0f32; ids.len() * h];
+        x.par_chunks_mut(h)
+            .zip(ids.par_iter().zip(positions.par_iter()))
+            .for_each(|(row, (&id, &pos))| {
+                let word = &self.word[id as usize * h..][..h];
+                let position = &self.position[pos * h..][..h];
+                for (((v, a), b), c) in row.iter_mut().zip(word).zip(position).zip(&self.token_type)
+                {
+                    *v = a + b + c;
+                }
+            });
+        self.norm.apply(&mut x);
         let d = h / self.heads;
-        let softmax = MaskedSoftmax {
-            lens: lens.to_vec(),
-            rows_per_item: self.heads * s,
-        };
         for l in &self.layers {
-            let qkv = l
-                .qkv
-                .forward(&x)?
-                .reshape((b, s, 3, self.heads, d))?
-                .permute((2, 0, 3, 1, 4))?;
-            let q = (qkv.get(0)? * (1.0 / (d as f64).sqrt()))?.contiguous()?;
-            let k = qkv.get(1)?.contiguous()?;
-            let v = qkv.get(2)?.contiguous()?;
-            let scores = q.matmul(&k.t()?)?.contiguous()?;
-            scores.inplace_op1(&softmax)?;
-            let ctx = scores
-                .matmul(&v)?
-                .transpose(1, 2)?
-                .contiguous()?
-                .reshape((b * s, h))?;
-            x = l.norm1.forward(&(l.out.forward(&ctx)? + &x)?)?;
-            let up = l.up.forward(&x)?.contiguous()?;
-            match self.act {
-                HiddenAct::Gelu => up.inplace_op1(&Gelu)?,
-                HiddenAct::GeluApproximate => up.inplace_op1(&GeluTanh)?,
-                HiddenAct::Relu => up.inplace_op1(&Relu)?,
-            }
-            x = l.norm2.forward(&(l.down.forward(&up)? + &x)?)?;
+            let ctx = attention(&l.qkv.forward(&x, None)?, lens, self.heads, d);
+            x = l.out.forward(&ctx, Some(&x))?;
+            l.norm1.apply(&mut x);
+            let mut up = l.up.forward(&x, None)?;
+            let act: fn(&mut [f32]) = match self.act {
+                HiddenAct::Gelu => vecmath::gelu_in_place,
+                HiddenAct::GeluApproximate => gelu_tanh,
+                HiddenAct::Relu => |v| v.iter_mut().for_each(|x| *x = x.max(0.0)),
+            };
+            up.par_chunks_mut(4096).for_each(act);
+            x = l.down.forward(&up, Some(&x))?;
+            l.norm2.apply(&mut x);
         }
-        x.reshape((b, s, h))
+        Ok(x)
     }
 }
 
-/// The f32 values of a contiguous CPU tensor, or an error naming the op.
-fn values<'a>(name: &str, s: &'a mut CpuStorage, l: &Layout) -> candle_core::Result<&'a mut [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((start, end))) => Ok(&mut v[start..end]),
-        _ => candle_core::bail!("{name}: needs a contiguous f32 tensor"),
-    }
-}
-
-/// Softmax over each row of `(batch, heads, seq, seq)` scores, in place, over the first
-/// `lens[item]` columns; the padding columns become 0 (what adding `-inf` would give).
-struct MaskedSoftmax {
-    lens: Vec<usize>,
-    rows_per_item: usize,
-}
-
-impl InplaceOp1 for MaskedSoftmax {
-    fn name(&self) -> &'static str {
-        "masked-softmax"
-    }
-
-    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
-        let seq = l.dims().last().copied().unwrap_or(0);
-        let v = values(self.name(), s, l)?;
-        if seq == 0 {
-            return Ok(());
-        }
-        v.par_chunks_mut(seq).enumerate().for_each(|(r, row)| {
-            let n = self
-                .lens
-                .get(r / self.rows_per_item.max(1))
-                .copied()
-                .unwrap_or(seq)
-                .clamp(1, seq);
-            let (live, pad) = row.split_at_mut(n);
-            let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for x in live.iter_mut() {
-                *x = (*x - max).exp();
-                sum += *x;
-            }
-            let inv = 1.0 / sum;
-            live.iter_mut().for_each(|x| *x *= inv);
-            pad.fill(0.0);
-        });
-        Ok(())
-    }
-}
-
-/// Applies `f` to every value, in parallel.
-fn map_in_place(
-    name: &str,
-    s: &mut CpuStorage,
-    l: &Layout,
-    f: impl Fn(f32) -> f32 + Sync,
-) -> candle_core::Result<()> {
-    values(name, s, l)?
-        .par_chunks_mut(4096)
-        .for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
-    Ok(())
-}
-
-/// GELU with the error function (BERT's `gelu`).
-struct Gelu;
-
-impl InplaceOp1 for Gelu {
-    fn name(&self) -> &'static str {
-        "gelu"
-    }
-
-    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
-        map_in_place(self.name(), s, l, |x| {
-            0.5 * x * (1.0 + erf_f32(x * std::f32::consts::FRAC_1_SQRT_2))
-        })
-    }
-}
-
-/// GELU's tanh approximation (`gelu_new`).
-struct GeluTanh;
-
-impl InplaceOp1 for GeluTanh {
-    fn name(&self) -> &'static str {
-        "gelu-tanh"
-    }
-
-    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
-        const C: f32 = 0.797_884_6; // sqrt(2 / pi)
-        map_in_place(self.name(), s, l, |x| {
-            0.5 * x * (1.0 + (C * (x + 0.044715 * x * x * x)).tanh())
-        })
-    }
-}
-
-struct Relu;
-
-impl InplaceOp1 for Relu {
-    fn name(&self) -> &'static str {
-        "relu"
-    }
-
-    fn cpu_fwd(&self, s: &mut CpuStorage, l: &Layout) -> candle_core::Result<()> {
-        map_in_place(self.name(), s, l, |x| x.max(0.0))
+/// GELU's tanh approximation (`gelu_new`), in place.
+fn gelu_tanh(v: &mut [f32]) {
+    const C: f32 = 0.797_884_6; // sqrt(2 / pi)
+    for x in v.iter_mut() {
+        *x = 0.5 * *x * (1.0 + (C * (*x + 0.044715 * *x * *x * *x)).tanh());
     }
 }
 

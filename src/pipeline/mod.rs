@@ -27,6 +27,8 @@ mod summary;
 mod tokenize;
 mod tree_stage;
 mod validate;
+#[cfg(feature = "model")]
+mod vecmath;
 
 use std::fmt;
 use std::sync::Arc;
