@@ -106,12 +106,35 @@ fn record_start() -> bool {
         return true;
     };
     let path = Path::new(&dir).join("starts");
+    // Instances started at the same moment must not both read the same count: the update
+    // is done holding `starts.lock` (created exclusively; given up on after five seconds).
+    let lock = Path::new(&dir).join("starts.lock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let locked = loop {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => break true,
+            Err(_) if std::time::Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => {
+                eprintln!("fake-lsp: cannot lock {}: {e}", lock.display());
+                break false;
+            }
+        }
+    };
     let previous: u64 = fs::read_to_string(&path)
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
     if let Err(e) = fs::write(&path, format!("{}\n", previous + 1)) {
         eprintln!("fake-lsp: cannot write {}: {e}", path.display());
+    }
+    if locked {
+        let _ = fs::remove_file(&lock);
     }
     previous == 0
 }
