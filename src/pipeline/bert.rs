@@ -248,7 +248,8 @@ fn attention(qkv: &[f32], lens: &[usize], heads: usize, d: usize) -> Vec<f32> {
     let h = heads * d;
     let w = 3 * h;
     let tokens: usize = lens.iter().sum();
-    debug_assert_eq!(qkv.len(), tokens * w);
+    // The unsafe products below rely on it.
+    assert_eq!(qkv.len(), tokens * w, "attention: qkv is not tokens × 3h");
     let starts: Vec<usize> = lens
         .iter()
         .scan(0, |acc, n| {

@@ -56,11 +56,12 @@ pub struct ModelStage {
     loaded: OnceLock<Loaded>,
 }
 
-/// Tokens in a sub-batch, padding included. At 2,048, a sub-batch's largest tensors stay
-/// under `HEAP_BLOCK` (attention scores: 8 rows of 256 tokens × 12 heads × 256 × 4 bytes,
-/// 25 MB; MiniLM's intermediate activations: 2,048 × 1,536 × 4 bytes, 12.6 MB). At 8,192 they
-/// were 100 and 50 MB, each a fresh mapping per layer: the page faults were 20% of the
-/// process's CPU and its peak RSS 497 MB (235 MB at 2,048, same user time; `perf`).
+/// Tokens in a sub-batch, counted as if padded to its longest row (the rows are sorted by
+/// length, so this is close to the real count). At 2,048, a sub-batch's largest buffer,
+/// MiniLM's intermediate activations (2,048 × 1,536 × 4 bytes, 12.6 MB), stays under
+/// `HEAP_BLOCK`. At 8,192 (with candle's attention, whose scores were `rows × heads × len²`)
+/// the largest were 100 and 50 MB, each a fresh mapping per layer: the page faults were 20% of
+/// the process's CPU and its peak RSS 497 MB (235 MB at 2,048, same user time; `perf`).
 const MAX_TOKENS: usize = 2048;
 
 /// Blocks up to this size come from the heap once a model stage opens (see `open`).
@@ -241,12 +242,18 @@ impl ModelStage {
             }
         }
         let hidden = m.bert.forward(&ids, &lens)?;
-        // Mean over each row's tokens, L2-normalised.
+        // Per row: the first token's state for a pooler, else the mean over the row's tokens,
+        // L2-normalised.
+        let pooler = matches!(m.head, Some(Head::Pooler(..)));
         let mut start = 0;
-        let mut mean = Vec::with_capacity(encs.len() * h);
-        let mut first = Vec::with_capacity(encs.len() * h);
+        let mut pooled = Vec::with_capacity(encs.len() * h);
         for &n in &lens {
             let rows = &hidden[start * h..(start + n) * h];
+            start += n;
+            if pooler {
+                pooled.extend_from_slice(&rows[..h]);
+                continue;
+            }
             let mut sum = vec![0f32; h];
             for row in rows.chunks_exact(h) {
                 sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
@@ -256,21 +263,19 @@ impl ModelStage {
                 .map(|v| (v / n as f32).powi(2))
                 .sum::<f32>()
                 .sqrt();
-            mean.extend(sum.iter().map(|v| v / n as f32 / norm));
-            first.extend_from_slice(&rows[..h]);
-            start += n;
+            pooled.extend(sum.iter().map(|v| v / n as f32 / norm));
         }
-        let rows = encs.len();
         let out = match &m.head {
-            None => return Ok(mean.chunks_exact(h).map(<[f32]>::to_vec).collect()),
-            Some(Head::Mean(classifier)) => {
-                let mean = Tensor::from_vec(mean, (rows, h), &Device::Cpu)?;
-                candle_nn::ops::softmax(&classifier.forward(&mean)?, D::Minus1)?
-            }
-            Some(Head::Pooler(pooler, classifier)) => {
-                let first = Tensor::from_vec(first, (rows, h), &Device::Cpu)?;
-                let pooled = pooler.forward(&first)?.tanh()?;
-                candle_nn::ops::softmax(&classifier.forward(&pooled)?, D::Minus1)?
+            None => return Ok(pooled.chunks_exact(h).map(<[f32]>::to_vec).collect()),
+            Some(head) => {
+                let pooled = Tensor::from_vec(pooled, (encs.len(), h), &Device::Cpu)?;
+                let logits = match head {
+                    Head::Mean(classifier) => classifier.forward(&pooled)?,
+                    Head::Pooler(pooler, classifier) => {
+                        classifier.forward(&pooler.forward(&pooled)?.tanh()?)?
+                    }
+                };
+                candle_nn::ops::softmax(&logits, D::Minus1)?
             }
         };
         Ok(out.to_vec2()?)
@@ -344,9 +349,8 @@ impl Stage for ModelStage {
                 }),
             }
         }
-        // Tokenized at once (in parallel), then run in sub-batches of similar token counts, so
-        // that padding costs little; a sub-batch holds at most `batch_size` rows and
-        // `MAX_TOKENS` tokens with its padding (attention's memory grows with rows × length²).
+        // Tokenized at once (in parallel), then run in sub-batches of similar token counts; a
+        // sub-batch holds at most `batch_size` rows and `MAX_TOKENS` tokens (see there).
         let texts: Vec<&str> = rows.iter().map(|r| r.1).collect();
         let encs = self
             .tok
