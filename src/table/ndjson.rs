@@ -16,6 +16,8 @@ use anyhow::Result;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::json::reader::{infer_json_schema_from_iterator, ReaderBuilder};
 use rayon::prelude::*;
+use serde::de::{MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::format::{Encoder, FileFormat, Files};
@@ -35,23 +37,23 @@ fn kind(v: &Value) -> u8 {
     }
 }
 
-/// The keys of a JSON object in the order written.
-struct Keys(Vec<String>);
+/// A JSON object's members in the order written (a `Value`'s map sorts its keys).
+struct Ordered(Vec<(String, Value)>);
 
-impl<'de> serde::Deserialize<'de> for Keys {
+impl<'de> Deserialize<'de> for Ordered {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Keys;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ordered;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some((k, _)) = m.next_entry::<String, serde::de::IgnoredAny>()? {
-                    keys.push(k);
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some(kv) = m.next_entry::<String, Value>()? {
+                    members.push(kv);
                 }
-                Ok(Keys(keys))
+                Ok(Ordered(members))
             }
         }
         d.deserialize_map(V)
@@ -65,22 +67,26 @@ pub fn infer(input: Box<dyn Read + Send>, rows: usize) -> Result<SchemaRef> {
         .map_while(|l| l.ok())
         .filter(|l| !l.trim().is_empty());
     let head: Vec<String> = lines.by_ref().take(rows).collect();
+    // Each sampled line is parsed once (in parallel: inference runs before any row is read),
+    // for its keys in order and its value (a repeated key keeps its last value, as when
+    // parsed straight into a `Value`).
+    let parsed: Vec<Vec<(String, Value)>> = head
+        .par_iter()
+        .filter_map(|l| serde_json::from_str::<Ordered>(l).ok().map(|o| o.0))
+        .collect();
+    drop(head);
     let mut order: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for l in &head {
-        if let Ok(Keys(keys)) = serde_json::from_str::<Keys>(l) {
-            for k in keys {
-                if seen.insert(k.clone()) {
-                    order.push(k);
-                }
+    let mut sample: Vec<Value> = Vec::with_capacity(parsed.len());
+    for members in parsed {
+        for (k, _) in &members {
+            if !seen.contains(k) {
+                seen.insert(k.clone());
+                order.push(k.clone());
             }
         }
+        sample.push(Value::Object(members.into_iter().collect()));
     }
-    let mut sample: Vec<Value> = head
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(Value::is_object)
-        .collect();
     sample.extend(sparse_values(&mut lines, &sample, (&mut order, &mut seen)));
     // The majority kind of each field; minority values do not shape the schema.
     let mut votes: HashMap<String, [usize; 6]> = HashMap::new();
@@ -342,11 +348,21 @@ fn batch(
             batch: arrow::record_batch::RecordBatch::new_empty(schema.clone()),
             rejects,
         }),
-        // A row arrow-json refuses: find it (and say why) row by row, from built values.
+        // A row arrow-json refuses: find it (and say why) row by row, from built values. The
+        // quick check skips over text values, so a line it passed may still be invalid JSON
+        // inside a string (bad UTF-8, a lone surrogate): a reject, as the full check says.
         _ => {
             let mut values = Vec::with_capacity(rows.len());
             for (line, r) in rows {
-                values.push((line, serde_json::from_slice::<Value>(&input[r])?));
+                match serde_json::from_slice::<Value>(&input[r.clone()]) {
+                    Ok(v) => values.push((line, v)),
+                    Err(e) => rejects.push(ReadReject {
+                        file: path.to_string(),
+                        line,
+                        reason: format!("invalid JSON: {e}"),
+                        raw: String::from_utf8_lossy(&input[r]).into_owned(),
+                    }),
+                }
             }
             decode(schema, path, values, rejects)
         }
@@ -479,5 +495,42 @@ impl Encoder for Writer {
     fn finish(mut self: Box<Self>) -> Result<Sink> {
         self.0.finish()?;
         Ok(self.0.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inference from lines parsed once types nested, escaped and deep values, with the
+    /// columns in the order the rows first name them.
+    #[test]
+    fn inference_types_nested_escaped_and_deep_values_in_first_named_order() {
+        let deep = format!("{}1{}", "[".repeat(20), "]".repeat(20));
+        let text = format!(
+            "{{\"z\":\"a \\\"quoted\\\" \\u00e9\",\"b\":{{\"c\":[1,2],\"d\":\"s\",\"e\":[[\"x\"]]}},\"n\":null}}\n\
+             {{\"deep\":{deep},\"z\":\"\\ud83d\\ude00\",\"f\":1.5,\"t\":true}}\n"
+        );
+        let schema = infer(Box::new(std::io::Cursor::new(text.into_bytes())), 1000).unwrap();
+        let got: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}", f.name(), f.data_type()))
+            .collect();
+        let mut deep_type = "Int64".to_string();
+        for _ in 0..20 {
+            deep_type = format!("List({deep_type})");
+        }
+        assert_eq!(
+            got,
+            [
+                "z: Utf8".to_string(),
+                "b: Struct(\"c\": List(Int64), \"d\": Utf8, \"e\": List(List(Utf8)))".into(),
+                "n: Null".into(),
+                format!("deep: {deep_type}"),
+                "f: Float64".into(),
+                "t: Boolean".into(),
+            ]
+        );
     }
 }

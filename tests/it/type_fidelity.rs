@@ -198,6 +198,30 @@ fn ndjson_keys_unseen_at_inference_are_rejected_not_dropped() {
     );
 }
 
+/// The quick scan skips over text values without decoding them; a line whose text is not valid
+/// (a byte that is not UTF-8, a lone surrogate, an unknown escape) is still a reject that says
+/// why, its neighbours in the same batch are kept, and valid escapes decode as before.
+#[test]
+fn ndjson_invalid_text_in_a_string_is_a_reject_and_its_batch_is_kept() {
+    let mut text: Vec<u8> = Vec::new();
+    text.extend_from_slice(b"{\"id\":1,\"text\":\"tab\\there \\u00e9 \\ud83d\\ude00\"}\n");
+    text.extend_from_slice(b"{\"id\":2,\"text\":\"bad \xff byte\"}\n");
+    text.extend_from_slice(b"{\"id\":3,\"text\":\"lone \\ud800 surrogate\"}\n");
+    text.extend_from_slice(b"{\"id\":4,\"text\":\"unknown \\q escape\"}\n");
+    text.extend_from_slice(b"{\"id\":5,\"text\":null}\n");
+    let dir = tree(&[("t.ndjson", &text)]);
+    let (rows, rejects) = read(dir.path(), "t.ndjson", Vec::new());
+    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [1, 5], "{rows:?} {rejects:?}");
+    assert_eq!(rows[0]["text"], "tab\there é 😀");
+    assert!(rows[1]["text"].is_null());
+    assert_eq!(rejects.len(), 3, "{rejects:?}");
+    assert!(
+        rejects.iter().all(|r| r.starts_with("invalid JSON")),
+        "{rejects:?}"
+    );
+}
+
 const CSV_CELLS: &[&str] = &[
     "",
     "true",
