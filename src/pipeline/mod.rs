@@ -11,6 +11,7 @@
 
 #[cfg(feature = "model")]
 mod bert;
+mod bert_ascii;
 mod columns;
 mod json;
 #[cfg(feature = "model")]

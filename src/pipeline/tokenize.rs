@@ -13,6 +13,9 @@ use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
 use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+use rayon::prelude::*;
+
+use super::bert_ascii::BertAscii;
 use super::{need_text_column, PlanError, Reject, Stage, StageOutput};
 
 /// How a tokenizer stage is set up (catalog options, then the pipeline's stage options).
@@ -32,6 +35,8 @@ pub struct TokenizerStage {
     opts: TokenizeOptions,
     /// `Some(n)` when every row has exactly n ids (fixed padding with truncation at n).
     fixed: Option<usize>,
+    /// The fast path for ASCII text, where it gives the tokenizer's own result.
+    ascii: Option<BertAscii>,
 }
 
 /// Text encoded at once (see [`TokenizerStage::groups`]).
@@ -173,11 +178,17 @@ impl TokenizerStage {
             },
             _ => None,
         };
+        // Texts encoded apart would be padded to another length than the batch's longest.
+        let longest = tok
+            .get_padding()
+            .is_some_and(|p| matches!(p.strategy, PaddingStrategy::BatchLongest));
+        let ascii = if longest { None } else { BertAscii::new(&tok) };
         Ok(TokenizerStage {
             name: name.to_string(),
             tok,
             opts,
             fixed,
+            ascii,
         })
     }
 
@@ -202,12 +213,44 @@ impl TokenizerStage {
     }
 
     fn encode(&self, texts: Vec<&str>) -> anyhow::Result<Vec<Encoding>> {
+        let Some(ascii) = &self.ascii else {
+            return self.encode_with(&self.tok, texts);
+        };
+        // ASCII texts normalized here go to the tokenizer without a normalizer, the others to
+        // the tokenizer itself; the encodings are put back in the order of the texts.
+        let normalized: Vec<Option<String>> =
+            texts.par_iter().map(|t| ascii.normalize(t)).collect();
+        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+        for (t, n) in texts.iter().zip(&normalized) {
+            match n {
+                Some(n) => fast.push(n.as_str()),
+                None => slow.push(*t),
+            }
+        }
+        let mut fast = self.encode_with(ascii.tokenizer(), fast)?.into_iter();
+        let mut slow = self.encode_with(&self.tok, slow)?.into_iter();
+        Ok(normalized
+            .iter()
+            .filter_map(|n| {
+                if n.is_some() {
+                    fast.next()
+                } else {
+                    slow.next()
+                }
+            })
+            .collect())
+    }
+
+    fn encode_with(&self, tok: &Tokenizer, texts: Vec<&str>) -> anyhow::Result<Vec<Encoding>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
         // Chunks get their special tokens per window.
         let special = self.opts.special_tokens && self.opts.chunk.is_none();
         let r = if self.opts.offsets || self.opts.chunk.is_some() {
-            self.tok.encode_batch(texts, special)
+            tok.encode_batch(texts, special)
         } else {
-            self.tok.encode_batch_fast(texts, special)
+            tok.encode_batch_fast(texts, special)
         };
         r.map_err(|e| anyhow::anyhow!("{}: {e}", self.name))
     }

@@ -440,7 +440,8 @@ fn the_tokenizer_and_the_model_match_the_reference() {
 
 /// A batch of more text than the tokenizer stage encodes at once (660 KB in one batch; it
 /// encodes 256 KiB at a time to bound memory) gives every row the ids Hugging Face's own
-/// Python `tokenizers` gives it, in order, with the rejected row still rejected.
+/// Python `tokenizers` gives it, in order, with the rejected row still rejected: ASCII source
+/// (the stage's fast path) and texts that path leaves to the tokenizer alike.
 #[test]
 fn a_batch_encoded_in_groups_gives_the_ids_of_the_python_tokenizer() {
     let Some(model) = minilm() else { return };
@@ -457,17 +458,33 @@ fn a_batch_encoded_in_groups_gives_the_ids_of_the_python_tokenizer() {
         source += &std::fs::read_to_string(repo_root().join(f)).unwrap();
     }
     let lines: Vec<&str> = source.lines().collect();
+    // Texts the ASCII fast path must leave to the tokenizer (added tokens, control
+    // characters, non-ASCII) or may take (cases, tabs, CR), among the source lines.
+    let odd = [
+        "Hello [CLS] World\twith a TAB, [SEP] and [MASK]",
+        "ctrl\u{1}char, DEL\u{7f} and NUL\u{0} inside",
+        "Ünïcödé Café naïve 中文 mixed with ASCII",
+        "MiXeD CaSe\r\nWindows line\rOld Mac line\u{b}VT\u{c}FF",
+        "[mask] [unk] [pad] lowercase specials, [ CLS ]",
+        "",
+        "   \t  ",
+        "emoji 😀 and ümlaut",
+    ];
     let mut texts = Vec::new();
     let mut input = String::new();
     for i in 0..300 {
-        let text = lines
-            .iter()
-            .cycle()
-            .skip(i * 7)
-            .take(60)
-            .copied()
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = if i % 20 == 3 {
+            odd[(i / 20) % odd.len()].to_string()
+        } else {
+            lines
+                .iter()
+                .cycle()
+                .skip(i * 7)
+                .take(60)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         input += &(serde_json::json!({"id": i, "text": text}).to_string() + "\n");
         if i == 150 {
             input += "{\"id\": -1, \"text\": null}\n";
