@@ -16,6 +16,7 @@ mod lsp_plan;
 mod lsp_rpc;
 mod lsp_scale;
 mod lsp_servers;
+mod models;
 mod part_failures;
 mod pipeline;
 mod s3;
