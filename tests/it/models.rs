@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::pipeline::{disco_in, fixtures, minilm, ok, py, python, workspace};
-use crate::support::{json_lines, repo_root};
+use crate::support::{json_lines, repo_root, run};
 
 /// The items of `reference/minilm.json`, their texts written to `texts.ndjson` in `dir`.
 fn reference_items(dir: &Path) -> Vec<Value> {
