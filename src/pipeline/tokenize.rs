@@ -11,9 +11,8 @@ use arrow::array::{
 use arrow::buffer::OffsetBuffer;
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
-use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
-
 use rayon::prelude::*;
+use tokenizers::{Encoding, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use super::bert_ascii::BertAscii;
 use super::{need_text_column, PlanError, Reject, Stage, StageOutput};

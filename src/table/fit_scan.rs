@@ -99,7 +99,7 @@ struct Fits<'a>(&'a DataType);
 impl<'de> DeserializeSeed<'de> for Fits<'_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if is_text(self.0) {
+        if self.0.is_string() {
             // A text column's value is skipped over as raw JSON, not decoded: unescaping it
             // into a scratch buffer and checking its UTF-8 was most of this scan's time on
             // rows of code (perf). The decoder behind this check validates the text
@@ -109,10 +109,6 @@ impl<'de> DeserializeSeed<'de> for Fits<'_> {
         }
         d.deserialize_any(self)
     }
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 impl<'de> Visitor<'de> for Fits<'_> {
@@ -156,7 +152,7 @@ impl<'de> Visitor<'de> for Fits<'_> {
     }
 
     fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
-        ok_if(is_text(self.0))
+        ok_if(self.0.is_string())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
