@@ -87,8 +87,9 @@ impl Drop for Reading<'_> {
 }
 
 impl<'a> PartRunner<'a> {
-    /// Starts reading `part` on a thread of `scope`; at most two batches wait in the channel
-    /// (plus the one being decoded), so reading ahead costs a few batches of memory.
+    /// Starts reading `part` on a thread of `scope`; one batch waits in the channel (plus the
+    /// one being decoded), so reading ahead costs two batches of memory. A second waiting
+    /// batch (here and before the writer) bought no throughput on two cores (issue 12).
     pub fn read_ahead<'scope>(
         &self,
         scope: &'scope Scope<'scope, '_>,
@@ -97,7 +98,7 @@ impl<'a> PartRunner<'a> {
     where
         'a: 'scope,
     {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<ReadBatch>>(2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<ReadBatch>>(1);
         let input: &'a Input = self.input;
         let handle = scope.spawn(move || {
             match reader_fault(part.index).and_then(|()| input.read_part(part)) {
@@ -137,7 +138,7 @@ impl<'a> PartRunner<'a> {
         let mut rows_sent = 0u64;
         let mut writer_broken = false;
         let outcome = std::thread::scope(|scope| -> Result<()> {
-            let (otx, orx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+            let (otx, orx) = std::sync::mpsc::sync_channel::<RecordBatch>(1);
             let writer = scope.spawn(move || -> Result<()> {
                 for b in orx {
                     output.write(&b)?;
