@@ -516,6 +516,62 @@ impl Encoder for Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::AsArray;
+
+    /// The line buffer and the decoder are kept from batch to batch; a batch the decoder
+    /// refuses (a text that is not UTF-8 inside a string, which the quick check skips) is
+    /// decoded row by row, and the batches after it decode whole again with a new decoder.
+    #[test]
+    fn batches_after_a_refused_one_decode_their_own_rows() {
+        let mut text: Vec<u8> = Vec::new();
+        for id in 1..=7 {
+            if id == 4 {
+                text.extend_from_slice(b"{\"id\":4,\"text\":\"bad \xff byte\"}\n");
+            } else {
+                text.extend_from_slice(
+                    format!("{{\"id\":{id},\"text\":\"row {id}\"}}\n").as_bytes(),
+                );
+            }
+        }
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("text", DataType::Utf8, true),
+        ]));
+        let batches: Vec<ReadBatch> = read(
+            Box::new(std::io::Cursor::new(text)),
+            "t.ndjson".into(),
+            schema,
+            (2, 1 << 20),
+        )
+        .collect::<Result<_>>()
+        .unwrap();
+        let got: Vec<(Vec<i64>, Vec<String>, Vec<u64>)> = batches
+            .iter()
+            .map(|b| {
+                let ids = b
+                    .batch
+                    .column(0)
+                    .as_primitive::<arrow::datatypes::Int64Type>();
+                let texts = b.batch.column(1).as_string::<i32>();
+                (
+                    ids.values().to_vec(),
+                    texts.iter().map(|t| t.unwrap().to_string()).collect(),
+                    b.rejects.iter().map(|r| r.line).collect(),
+                )
+            })
+            .collect();
+        let row = |i: i64| format!("row {i}");
+        assert_eq!(
+            got,
+            [
+                (vec![1, 2], vec![row(1), row(2)], vec![]),
+                (vec![3], vec![row(3)], vec![4]),
+                (vec![5, 6], vec![row(5), row(6)], vec![]),
+                (vec![7], vec![row(7)], vec![]),
+            ]
+        );
+        assert!(batches[1].rejects[0].reason.starts_with("invalid JSON"));
+    }
 
     /// Inference from lines parsed once types nested, escaped and deep values, with the
     /// columns in the order the rows first name them.
