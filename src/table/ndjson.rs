@@ -228,8 +228,10 @@ pub fn read(
         .collect();
     // The line buffer and the decoder (with its tape) live across batches: allocated anew
     // for each, their batch-sized buffers were mapped, faulted in and unmapped every time
-    // (a tenth of a validation's CPU in page faults, perf).
-    let mut text: Vec<u8> = Vec::with_capacity(max_bytes.min(4 << 20) + 4096);
+    // (a tenth of a validation's CPU in page faults, perf). A batch that grew them well past
+    // a batch's size (a huge line) lets them go, so that they do not keep its memory.
+    let size = max_bytes.min(4 << 20) + 4096;
+    let mut text: Vec<u8> = Vec::with_capacity(size);
     let mut dec: Option<Decoder> = None;
     std::iter::from_fn(move || {
         if done {
@@ -278,7 +280,12 @@ pub fn read(
         if lines.is_empty() {
             return None;
         }
-        Some(batch(&schema, &columns, &path, &text, lines, (n, &mut dec)))
+        let out = batch(&schema, &columns, &path, &text, lines, (n, &mut dec));
+        if text.capacity() > 2 * size {
+            text = Vec::with_capacity(size);
+            dec = None;
+        }
+        Some(out)
     })
 }
 
