@@ -360,12 +360,11 @@ fn batch(
         Some(d) => d,
         None => decoder(schema, n)?,
     };
-    let decoded = decode_text(&mut d, input);
-    if matches!(decoded, Ok(Some(ref b)) if b.num_rows() == rows.len()) {
-        *dec = Some(d);
-    }
-    match decoded {
-        Ok(Some(batch)) if batch.num_rows() == rows.len() => Ok(ReadBatch { batch, rejects }),
+    match decode_text(&mut d, input) {
+        Ok(Some(batch)) if batch.num_rows() == rows.len() => {
+            *dec = Some(d);
+            Ok(ReadBatch { batch, rejects })
+        }
         Ok(None) if rows.is_empty() => Ok(ReadBatch {
             batch: arrow::record_batch::RecordBatch::new_empty(schema.clone()),
             rejects,
