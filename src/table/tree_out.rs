@@ -21,7 +21,7 @@ use crate::tree::tables::{TreeRows, TreeTable};
 use crate::tree::{load as load_source, FileRows, LoadOptions};
 use crate::volume::{Entry, Volume};
 
-/// Rows a table buffers before they go to its writer as one batch.
+/// Rows a table buffers before they go to its writer, in the batches they were built in.
 const BATCH_ROWS: usize = 16 * 1024;
 
 /// The tables of a tree output, opened and checked.
@@ -271,7 +271,7 @@ impl TreeWriter<'_> {
         self.rows.push(file);
         for (t, w) in &mut self.parts {
             if self.rows.rows(*t) >= BATCH_ROWS {
-                w.write(&self.rows.take(*t)?)?;
+                flush(&mut self.rows, *t, w)?;
             }
         }
         Ok(())
@@ -284,12 +284,7 @@ impl TreeWriter<'_> {
         let mut failed = None;
         for (t, w) in &mut self.parts {
             if self.rows.rows(*t) > 0 {
-                if let Err(e) = self
-                    .rows
-                    .take(*t)
-                    .map_err(Into::into)
-                    .and_then(|b| w.write(&b))
-                {
+                if let Err(e) = flush(&mut self.rows, *t, w) {
                     failed = Some(e);
                     break;
                 }
@@ -322,6 +317,16 @@ impl TreeWriter<'_> {
             w.abort();
         }
     }
+}
+
+/// Writes the rows waiting in `t` to `w`. A writer judges its columns' encodings by the
+/// first batch it gets, so that one is the rows concatenated; later ones go as they were
+/// built (one file's nodes each), uncopied.
+fn flush(rows: &mut TreeRows, t: TreeTable, w: &mut PartWriter<'_>) -> Result<()> {
+    if w.rows() == 0 {
+        return w.write(&rows.take(t)?);
+    }
+    rows.take_parts(t)?.iter().try_for_each(|b| w.write(b))
 }
 
 /// Fault injection for the shard tests: `DISCO_CRASH_AFTER_TABLES=k` aborts the process

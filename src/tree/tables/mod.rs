@@ -148,16 +148,24 @@ impl TableRows {
         self.rows += 1;
     }
 
-    fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+    /// The rows waiting, as the batches they came in (the builders' rows last, when any).
+    fn finish_parts(&mut self) -> Result<Vec<RecordBatch>, ArrowError> {
         self.rows = 0;
         let cols = self.cols.iter_mut().map(Builder::finish).collect();
         let built = RecordBatch::try_new(self.schema.clone(), cols)?;
-        if self.batches.is_empty() {
-            return Ok(built);
-        }
         let mut all = std::mem::take(&mut self.batches);
-        all.push(built);
-        arrow::compute::concat_batches(&self.schema, &all)
+        if built.num_rows() > 0 || all.is_empty() {
+            all.push(built);
+        }
+        Ok(all)
+    }
+
+    fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let all = self.finish_parts()?;
+        match <[RecordBatch; 1]>::try_from(all) {
+            Ok([one]) => Ok(one),
+            Err(all) => arrow::compute::concat_batches(&self.schema, &all),
+        }
     }
 }
 
@@ -218,6 +226,15 @@ impl TreeRows {
         match self.table(t) {
             Some(r) => r.finish(),
             None => Ok(RecordBatch::new_empty(t.schema())),
+        }
+    }
+
+    /// The rows waiting in `t` as the batches they were built in: a writer that takes
+    /// batches of any size need not copy them into one.
+    pub fn take_parts(&mut self, t: TreeTable) -> Result<Vec<RecordBatch>, ArrowError> {
+        match self.table(t) {
+            Some(r) => r.finish_parts(),
+            None => Ok(Vec::new()),
         }
     }
 
