@@ -98,6 +98,48 @@ fn json_lines_and_parquet_tables_hold_the_same_facts_for_bad_input() {
 }
 
 #[test]
+fn nodes_written_over_several_batches_of_files_are_each_written_once_in_order() {
+    // About 40,000 nodes in 10 files: the writer gets a first whole batch, then files'
+    // batches as they were built, then the rest at commit.
+    let corpus = tempfile::tempdir().unwrap();
+    for f in 0..10 {
+        let body: String = (0..300)
+            .map(|i| format!("def f{i}(x):\n    return x + {i}\n\n"))
+            .collect();
+        crate::support::write(corpus.path(), &format!("m{f}.py"), body.as_bytes());
+    }
+    let out = tempfile::tempdir().unwrap();
+    let args = ["--jobs", "2"];
+    let json = json_facts(&tree_json(corpus.path(), &args));
+    tree_tables(corpus.path(), &out.path().join("t"), "parquet", &args);
+    let tables = table_facts(&out.path().join("t"));
+    assert!(
+        json["nodes"].len() > 2 * 16 * 1024,
+        "{}",
+        json["nodes"].len()
+    );
+    assert_same(&json, &tables);
+    // Each file's nodes are together, ids 0.. in order, as the walk numbered them.
+    let (o, stdout, stderr) = run(disco().arg("read").arg(out.path().join("t/nodes")));
+    assert!(o.status.success(), "{stderr}");
+    let mut files: Vec<(String, i64)> = Vec::new();
+    for n in json_lines(&stdout) {
+        let (file, id) = (n["file"].as_str().unwrap(), n["id"].as_i64().unwrap());
+        match files.last_mut() {
+            Some((f, last)) if f == file => {
+                assert_eq!(id, *last + 1, "{file}");
+                *last = id;
+            }
+            _ => {
+                assert_eq!(id, 0, "{file}");
+                files.push((file.to_string(), id));
+            }
+        }
+    }
+    assert_eq!(files.len(), 10, "each file's nodes in one run: {files:?}");
+}
+
+#[test]
 fn json_lines_and_delta_tables_hold_the_same_facts_with_a_language_server() {
     if !server_installed("basedpyright") {
         return;
