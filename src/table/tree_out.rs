@@ -222,16 +222,16 @@ impl TreeOutputs {
                 continue;
             }
             match out.writer(&t.schema(), index, app, false) {
-                Ok(w) => parts.push((*t, w)),
+                Ok(w) => parts.push((*t, w, matches!(out.format, OutputFormat::Lake(_)))),
                 Err(e) => {
-                    for (_, w) in parts {
+                    for (_, w, _) in parts {
                         w.abort();
                     }
                     return Err(e.context(format!("cannot write the {} table", t.name())));
                 }
             }
         }
-        let tables: Vec<TreeTable> = parts.iter().map(|(t, _)| *t).collect();
+        let tables: Vec<TreeTable> = parts.iter().map(|(t, _, _)| *t).collect();
         Ok(TreeWriter {
             parts,
             rows: TreeRows::new(&tables),
@@ -261,7 +261,8 @@ impl TreeJob {
 
 /// One part of every tree table, being written.
 pub struct TreeWriter<'a> {
-    parts: Vec<(TreeTable, PartWriter<'a>)>,
+    /// Each table's part, and whether it takes its rows as whole batches (see [`flush`]).
+    parts: Vec<(TreeTable, PartWriter<'a>, bool)>,
     rows: TreeRows,
 }
 
@@ -269,9 +270,9 @@ impl TreeWriter<'_> {
     /// Adds a file's rows; full batches go to their tables' writers.
     pub fn write(&mut self, file: &FileRows) -> Result<()> {
         self.rows.push(file);
-        for (t, w) in &mut self.parts {
+        for (t, w, whole) in &mut self.parts {
             if self.rows.rows(*t) >= BATCH_ROWS {
-                flush(&mut self.rows, *t, w)?;
+                flush(&mut self.rows, *t, w, *whole)?;
             }
         }
         Ok(())
@@ -282,9 +283,9 @@ impl TreeWriter<'_> {
     /// committed are dropped.
     pub fn commit(mut self) -> Result<()> {
         let mut failed = None;
-        for (t, w) in &mut self.parts {
+        for (t, w, whole) in &mut self.parts {
             if self.rows.rows(*t) > 0 {
-                if let Err(e) = flush(&mut self.rows, *t, w) {
+                if let Err(e) = flush(&mut self.rows, *t, w, *whole) {
                     failed = Some(e);
                     break;
                 }
@@ -295,12 +296,12 @@ impl TreeWriter<'_> {
             return Err(e);
         }
         let mut parts = std::mem::take(&mut self.parts);
-        parts.sort_by_key(|(t, _)| *t == TreeTable::Files);
+        parts.sort_by_key(|(t, _, _)| *t == TreeTable::Files);
         let mut parts = parts.into_iter();
         let mut committed = 0;
-        while let Some((t, w)) = parts.next() {
+        while let Some((t, w, _)) = parts.next() {
             if let Err(e) = w.commit() {
-                for (_, w) in parts {
+                for (_, w, _) in parts {
                     w.abort();
                 }
                 return Err(e.context(format!("cannot commit the {} table", t.name())));
@@ -313,7 +314,7 @@ impl TreeWriter<'_> {
 
     /// Drops every part: nothing of them is visible.
     pub fn abort(self) {
-        for (_, w) in self.parts {
+        for (_, w, _) in self.parts {
             w.abort();
         }
     }
@@ -321,9 +322,11 @@ impl TreeWriter<'_> {
 
 /// Writes the rows waiting in `t` to `w`. A writer judges its columns' encodings by the
 /// first batch it gets, so that one is the rows concatenated; later ones go as they were
-/// built (one file's nodes each), uncopied.
-fn flush(rows: &mut TreeRows, t: TreeTable, w: &mut PartWriter<'_>) -> Result<()> {
-    if w.rows() == 0 {
+/// built (one file's nodes each), uncopied, except to a lakehouse table (`whole`), whose
+/// writers compute statistics per batch: there thousands of small batches cost more than
+/// the copy (Delta on the standard library: 180 MB peak RSS against 155 MB, perf).
+fn flush(rows: &mut TreeRows, t: TreeTable, w: &mut PartWriter<'_>, whole: bool) -> Result<()> {
+    if whole || w.rows() == 0 {
         return w.write(&rows.take(t)?);
     }
     rows.take_parts(t)?.iter().try_for_each(|b| w.write(b))
