@@ -145,19 +145,21 @@ if [[ ${TABLES:-1} != 0 ]]; then
     )
 fi
 
-# Runs command $1 (an index), stdout discarded, stderr to a log; prints the wall seconds and
-# the peak RSS in kB of the command's largest process (GNU time's %M, per process run).
+# Runs command $1 (an index), stdout discarded, stderr to a log; prints the wall seconds, the
+# peak RSS in kB of the command's largest process (GNU time's %M, per process run) and the
+# CPU seconds (user + system) of the command and the processes it waited for.
 run() {
     local i=$1 log=$work/${names[$1]}.log rss=$work/${names[$1]}.rss t0 t1
     t0=$EPOCHREALTIME
     # GNU time's %M through `bash -c` is the largest of bash and the processes it waited for.
-    if ! /usr/bin/time -o "$rss" -f %M bash -c "${cmds[$i]}" >/dev/null 2>"$log"; then
+    if ! /usr/bin/time -o "$rss" -f '%M %U %S' bash -c "${cmds[$i]}" >/dev/null 2>"$log"; then
         say "FAILED: ${cmds[$i]}"
         cat "$log" >&2
         exit 1
     fi
     t1=$EPOCHREALTIME
-    awk -v a="$t0" -v b="$t1" -v r="$(tail -n 1 "$rss" 2>/dev/null || echo 0)" 'BEGIN { printf "%.6f\t%s\n", b - a, r }'
+    awk -v a="$t0" -v b="$t1" -v r="$(tail -n 1 "$rss" 2>/dev/null || echo 0 0 0)" \
+        'BEGIN { split(r, f, " "); printf "%.6f\t%s\t%.2f\n", b - a, f[1], f[2] + f[3] }'
 }
 
 # --- warm-up and checks: both sides must have written one line per file, same paths --------
@@ -228,11 +230,14 @@ labels = open(labels_fn).read().splitlines()
 outs = [int(x) for x in outs.split()]
 t = {i: [] for i in range(len(labels))}
 rss = {i: [] for i in range(len(labels))}
+cpu = {i: [] for i in range(len(labels))}
 for line in open(timings):
-    i, s, r = line.split()
+    i, s, r, c = line.split()
     t[int(i)].append(float(s))
     rss[int(i)].append(int(r) / 1024)
+    cpu[int(i)].append(float(c))
 med = {i: statistics.median(v) for i, v in t.items()}
+mcpu = {i: statistics.median(v) for i, v in cpu.items()}
 peak = {i: max(v) for i, v in rss.items()}
 print(f"disco tree benchmark: corpus {env['BENCH_CORPUS']}")
 print(f"  {nfiles} .py files, {nbytes / 1e6:.1f} MB; {reps} timed reps after one warm-up;"
@@ -242,11 +247,11 @@ print(f"  load average: {env['BENCH_LOAD']} (figures are only meaningful on an o
 print(f"  check: {env['BENCH_CHECK']}")
 print()
 w = max(len(l) for l in labels)
-print(f"  {'command':<{w}}  {'median s':>9} {'min s':>8} {'max s':>8} {'files/s':>9} {'MB/s':>8} {'out MB':>8} {'peak RSS MB':>12}")
+print(f"  {'command':<{w}}  {'median s':>9} {'min s':>8} {'max s':>8} {'CPU s':>7} {'files/s':>9} {'MB/s':>8} {'out MB':>8} {'peak RSS MB':>12}")
 for i, l in enumerate(labels):
     m = med[i]
     out = f"{outs[i] / 1e6:8.1f}" if outs[i] else f"{'-':>8}"
-    print(f"  {l:<{w}}  {m:9.3f} {min(t[i]):8.3f} {max(t[i]):8.3f} {nfiles / m:9.1f} {nbytes / 1e6 / m:8.2f} {out} {peak[i]:12.0f}")
+    print(f"  {l:<{w}}  {m:9.3f} {min(t[i]):8.3f} {max(t[i]):8.3f} {mcpu[i]:7.2f} {nfiles / m:9.1f} {nbytes / 1e6 / m:8.2f} {out} {peak[i]:12.0f}")
 print()
 d, dp, pj, p1 = med[0], med[1], med[2], med[3]
 print(f"  disco vs python peer --jobs {jobs}:  {pj / d:6.2f}x faster")
@@ -267,6 +272,11 @@ for l in labels:
 pq = next((i for l, i in idx.items() if "--format parquet" in l), None)
 if pq is not None:
     print(f"  Parquet vs parse-only: {med[pq] / dp:.2f}x (goal <= 2x: {goal(med[pq] <= 2 * dp)})")
+    # The machine's speed drifts by the minute: the ratio within each rep (run back to back)
+    # and the ratio of CPU time are steadier than the ratio of two medians.
+    paired = statistics.median(a / b for a, b in zip(t[pq], t[1]))
+    print(f"  Parquet vs parse-only, median of the ratios within a rep: {paired:.2f}x;"
+          f" CPU time: {mcpu[pq]:.2f} s against {mcpu[1]:.2f} s ({mcpu[pq] / mcpu[1]:.2f}x)")
 rr = next((i for l, i in idx.items() if "rerun" in l), None)
 fd = next((i for l, i in idx.items() if l.startswith("disco tree --format delta --jobs")), None)
 if rr is not None and fd is not None:
