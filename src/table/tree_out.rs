@@ -222,16 +222,20 @@ impl TreeOutputs {
                 continue;
             }
             match out.writer(&t.schema(), index, app, false) {
-                Ok(w) => parts.push((*t, w, matches!(out.format, OutputFormat::Lake(_)))),
+                Ok(writer) => parts.push(Part {
+                    table: *t,
+                    writer,
+                    whole: matches!(out.format, OutputFormat::Lake(_)),
+                }),
                 Err(e) => {
-                    for (_, w, _) in parts {
-                        w.abort();
+                    for p in parts {
+                        p.writer.abort();
                     }
                     return Err(e.context(format!("cannot write the {} table", t.name())));
                 }
             }
         }
-        let tables: Vec<TreeTable> = parts.iter().map(|(t, _, _)| *t).collect();
+        let tables: Vec<TreeTable> = parts.iter().map(|p| p.table).collect();
         Ok(TreeWriter {
             parts,
             rows: TreeRows::new(&tables),
@@ -261,18 +265,43 @@ impl TreeJob {
 
 /// One part of every tree table, being written.
 pub struct TreeWriter<'a> {
-    /// Each table's part, and whether it takes its rows as whole batches (see [`flush`]).
-    parts: Vec<(TreeTable, PartWriter<'a>, bool)>,
+    parts: Vec<Part<'a>>,
     rows: TreeRows,
+}
+
+/// A table's part.
+struct Part<'a> {
+    table: TreeTable,
+    writer: PartWriter<'a>,
+    /// Rows go to the writer as whole batches, never as the batches they were built in (see
+    /// [`Part::flush`]).
+    whole: bool,
+}
+
+impl Part<'_> {
+    /// Writes the rows waiting in `rows` for this table. A writer judges its columns'
+    /// encodings by the first batch it gets, so that one is the rows concatenated; later ones
+    /// go as they were built (one file's nodes each), uncopied, except to a lakehouse table
+    /// (`whole`), whose writer computes statistics per batch: there thousands of small
+    /// batches cost more than the copy (Delta on the standard library: 180 MB peak RSS
+    /// against 155 MB; heaptrack put the difference in delta-kernel's per-batch statistics).
+    fn flush(&mut self, rows: &mut TreeRows) -> Result<()> {
+        if self.whole || self.writer.rows() == 0 {
+            return self.writer.write(&rows.take(self.table)?);
+        }
+        rows.take_parts(self.table)?
+            .iter()
+            .try_for_each(|b| self.writer.write(b))
+    }
 }
 
 impl TreeWriter<'_> {
     /// Adds a file's rows; full batches go to their tables' writers.
     pub fn write(&mut self, file: &FileRows) -> Result<()> {
         self.rows.push(file);
-        for (t, w, whole) in &mut self.parts {
-            if self.rows.rows(*t) >= BATCH_ROWS {
-                flush(&mut self.rows, *t, w, *whole)?;
+        for p in &mut self.parts {
+            if self.rows.rows(p.table) >= BATCH_ROWS {
+                p.flush(&mut self.rows)?;
             }
         }
         Ok(())
@@ -283,9 +312,9 @@ impl TreeWriter<'_> {
     /// committed are dropped.
     pub fn commit(mut self) -> Result<()> {
         let mut failed = None;
-        for (t, w, whole) in &mut self.parts {
-            if self.rows.rows(*t) > 0 {
-                if let Err(e) = flush(&mut self.rows, *t, w, *whole) {
+        for p in &mut self.parts {
+            if self.rows.rows(p.table) > 0 {
+                if let Err(e) = p.flush(&mut self.rows) {
                     failed = Some(e);
                     break;
                 }
@@ -296,15 +325,15 @@ impl TreeWriter<'_> {
             return Err(e);
         }
         let mut parts = std::mem::take(&mut self.parts);
-        parts.sort_by_key(|(t, _, _)| *t == TreeTable::Files);
+        parts.sort_by_key(|p| p.table == TreeTable::Files);
         let mut parts = parts.into_iter();
         let mut committed = 0;
-        while let Some((t, w, _)) = parts.next() {
-            if let Err(e) = w.commit() {
-                for (_, w, _) in parts {
-                    w.abort();
+        while let Some(Part { table, writer, .. }) = parts.next() {
+            if let Err(e) = writer.commit() {
+                for p in parts {
+                    p.writer.abort();
                 }
-                return Err(e.context(format!("cannot commit the {} table", t.name())));
+                return Err(e.context(format!("cannot commit the {} table", table.name())));
             }
             committed += 1;
             crash_point(committed);
@@ -314,22 +343,10 @@ impl TreeWriter<'_> {
 
     /// Drops every part: nothing of them is visible.
     pub fn abort(self) {
-        for (_, w, _) in self.parts {
-            w.abort();
+        for p in self.parts {
+            p.writer.abort();
         }
     }
-}
-
-/// Writes the rows waiting in `t` to `w`. A writer judges its columns' encodings by the
-/// first batch it gets, so that one is the rows concatenated; later ones go as they were
-/// built (one file's nodes each), uncopied, except to a lakehouse table (`whole`), whose
-/// writers compute statistics per batch: there thousands of small batches cost more than
-/// the copy (Delta on the standard library: 180 MB peak RSS against 155 MB, perf).
-fn flush(rows: &mut TreeRows, t: TreeTable, w: &mut PartWriter<'_>, whole: bool) -> Result<()> {
-    if whole || w.rows() == 0 {
-        return w.write(&rows.take(t)?);
-    }
-    rows.take_parts(t)?.iter().try_for_each(|b| w.write(b))
 }
 
 /// Fault injection for the shard tests: `DISCO_CRASH_AFTER_TABLES=k` aborts the process
