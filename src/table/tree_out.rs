@@ -21,7 +21,7 @@ use crate::tree::tables::{TreeRows, TreeTable};
 use crate::tree::{load as load_source, FileRows, LoadOptions};
 use crate::volume::{Entry, Volume};
 
-/// Rows a table buffers before they go to its writer, in the batches they were built in.
+/// Rows a table buffers before they go to its writer ([`Part::flush`] says in what batches).
 const BATCH_ROWS: usize = 16 * 1024;
 
 /// The tables of a tree output, opened and checked.
